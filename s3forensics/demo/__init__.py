@@ -1,0 +1,1 @@
+"""The demo world: a sandbox account's layout and deterministic traffic with incidents."""
