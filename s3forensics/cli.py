@@ -20,6 +20,7 @@ from s3forensics.errors import S3ForensicsError
 #: A module that is missing is skipped, so a partial checkout still runs.
 COMMAND_MODULES: tuple[str, ...] = (
     "s3forensics.cli_sandbox",
+    "s3forensics.demo.cli",
     "s3forensics.sources.cli",
     "s3forensics.queries_cli",
     "s3forensics.detections.cli",

@@ -1,0 +1,220 @@
+"""Run notebooks with papermill and render them to HTML that works offline.
+
+``s3forensics report NOTEBOOK [-p NAME VALUE]... [--output DIR]`` is made for cron: it
+exits non-zero, naming the failing cell, when execution fails, and then writes no report
+page (only ``<name>.failed.ipynb`` for the post-mortem). ``s3forensics demo`` is the main
+job: sandbox, demo world, every notebook, reports, and the sandbox stopped again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from s3forensics.errors import NotebookError, ParameterError
+
+log = logging.getLogger(__name__)
+
+REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "s3f_offline"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One executed notebook and its HTML rendering."""
+
+    notebook: Path
+    executed: Path
+    html: Path
+    seconds: float
+
+
+def find_notebook(name: str | Path) -> Path:
+    """Resolve a notebook path, or a name like ``01_anomaly_investigation`` in ``notebooks/``."""
+    candidate = Path(name)
+    tries = [candidate]
+    if candidate.suffix != ".ipynb":
+        tries.append(candidate.with_suffix(".ipynb"))
+    for folder in (Path.cwd() / "notebooks", REPO_NOTEBOOKS):
+        tries += [folder / candidate.name, folder / f"{candidate.name}.ipynb"]
+    for path in tries:
+        if path.is_file() and path.suffix == ".ipynb":
+            return path.resolve()
+    raise NotebookError(f"notebook {str(name)!r} not found (looked in ., notebooks/ and {REPO_NOTEBOOKS})")
+
+
+def list_notebooks(folder: Path = REPO_NOTEBOOKS) -> list[Path]:
+    """The kit's notebooks, ``NN_topic.ipynb``, in order."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+
+
+def declared_parameters(notebook: Path) -> dict[str, dict[str, Any]]:
+    """Parameters declared in the notebook's ``parameters`` cell (papermill's inspection)."""
+    import papermill
+
+    return dict(papermill.inspect_notebook(str(notebook)))
+
+
+def coerce_parameters(notebook: Path, raw: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Turn ``-p NAME VALUE`` strings into typed values, checking names and types.
+
+    A value is converted to the type of the parameter's default (int, float, bool, str,
+    list/dict as JSON); a name the notebook does not declare is an error.
+    """
+    declared = declared_parameters(notebook)
+    out: dict[str, Any] = {}
+    for name, text in raw:
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise ParameterError(f"{notebook.name} has no parameter {name!r} (parameters: {known})")
+        kind = (declared[name].get("inferred_type_name") or "None").lower()
+        out[name] = _convert(name, text, kind, notebook)
+    return out
+
+
+def _convert(name: str, text: str, kind: str, notebook: Path) -> Any:
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+        if kind == "bool":
+            lowered = text.strip().lower()
+            if lowered not in {"true", "false", "1", "0", "yes", "no"}:
+                raise ValueError(text)
+            return lowered in {"true", "1", "yes"}
+        if kind in {"list", "dict"} or kind.startswith(("list", "dict")):
+            value = json.loads(text)
+            if not isinstance(value, list if kind.startswith("list") else dict):
+                raise ValueError(text)
+            return value
+    except ValueError as exc:
+        raise ParameterError(
+            f"parameter {name} of {notebook.name} expects {kind}, got {text!r}"
+        ) from exc
+    if kind in {"none", "nonetype"}:
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
+
+
+def render_html(executed: Path, html: Path) -> Path:
+    """Render an executed notebook to self-contained HTML (no script fetched from the net)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=TEMPLATE_NAME,
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    html.write_text(body, encoding="utf-8")
+    return html
+
+
+def run_report(
+    notebook: str | Path,
+    parameters: Mapping[str, Any] | None = None,
+    output_dir: str | Path = "reports",
+    *,
+    stem: str | None = None,
+    timeout: int = 900,
+) -> Report:
+    """Execute ``notebook`` with ``parameters`` and render ``<output_dir>/<stem>.html``.
+
+    Raises:
+        NotebookError: execution failed; the message names the cell and the error.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    path = find_notebook(notebook)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or path.stem
+    executed = out / f"{stem}.ipynb"
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            str(path),
+            str(executed),
+            parameters=dict(parameters or {}),
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(path.parent),
+            execution_timeout=timeout,
+        )
+    except PapermillExecutionError as exc:
+        failed = executed.with_name(f"{stem}.failed.ipynb")
+        if executed.exists():
+            executed.replace(failed)
+        first = next((ln for ln in str(exc.source).splitlines() if ln.strip() and not ln.startswith("#")), "")
+        raise NotebookError(
+            f"{path.name} failed in cell {exc.cell_index} (`{first.strip()[:80]}`): "
+            f"{exc.ename}: {exc.evalue} (executed copy: {failed})"
+        ) from None
+    html = render_html(executed, out / f"{stem}.html")
+    return Report(notebook=path, executed=executed, html=html, seconds=time.monotonic() - started)
+
+
+# --- command line -----------------------------------------------------------------
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` and ``demo`` commands."""
+    report = subparsers.add_parser(
+        "report",
+        help="run a notebook with papermill and render offline HTML (for cron)",
+        description="Exit status: 0 when the report was written; 1 when the notebook failed "
+        "(the failing cell is named on stderr) or a parameter is invalid.",
+    )
+    report.add_argument("notebook", help="path, or a name like 01_anomaly_investigation")
+    report.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    report.add_argument("--output", default="reports", help="folder for the .ipynb and .html (default: reports)")
+    report.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    report.set_defaults(handler=_report)
+
+    demo = subparsers.add_parser(
+        "demo", help="the main job on the embedded default: sandbox, demo world, all notebooks, reports"
+    )
+    demo.add_argument("--output", default="reports")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--only", action="append", default=[], help="run only these notebooks (names)")
+    demo.add_argument("--keep-sandbox", action="store_true", help="leave the sandbox running afterwards")
+    demo.set_defaults(handler=_demo)
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = find_notebook(args.notebook)
+    params = coerce_parameters(path, [tuple(p) for p in args.parameter])
+    result = run_report(path, params, args.output, timeout=args.timeout)
+    print(f"{result.html}  ({result.seconds:.1f}s)")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from s3forensics.demo.job import run_demo
+
+    reports = run_demo(
+        output_dir=Path(args.output),
+        days=args.days,
+        seed=args.seed,
+        only=args.only or None,
+        keep_sandbox=args.keep_sandbox,
+    )
+    for report in reports:
+        print(report.html.resolve())
+    return 0
