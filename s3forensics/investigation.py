@@ -1,0 +1,150 @@
+"""One call that turns notebook parameters into loaded logs and a query engine.
+
+Notebooks stay thin: they name where the logs are and which window matters, and get back
+an :class:`Investigation` with a DuckDB engine over the Parquet cache, the load reports,
+and the window. With ``sandbox=True`` (the notebooks' default) the local sandbox account is
+started and filled with the demo world when it is not running, so every notebook runs
+offline with its defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from s3forensics.config import home_dir
+from s3forensics.errors import ParameterError, S3ForensicsError
+
+log = logging.getLogger(__name__)
+
+
+def parse_time(value: str | datetime, name: str) -> datetime:
+    """An ISO-8601 time (``Z`` or offset; naive means UTC) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ParameterError(f"{name} must be an ISO-8601 time like 2026-11-16T00:00:00Z, got {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def parse_window(start: str | datetime, end: str | datetime) -> tuple[datetime, datetime]:
+    """``(start, end)`` as UTC datetimes; ``end`` must be after ``start``."""
+    s, e = parse_time(start, "START"), parse_time(end, "END")
+    if e <= s:
+        raise ParameterError(f"END ({e.isoformat()}) must be after START ({s.isoformat()})")
+    return s, e
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+@dataclass
+class Investigation:
+    """Loaded logs for a window, and the engine to query them."""
+
+    engine: Any
+    start: datetime
+    end: datetime
+    reports: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+    def run(self, query_id: str, **params: Any) -> pd.DataFrame:
+        """Run a query from ``queries/`` over this window (``start``/``end`` filled in)."""
+        from s3forensics.queries import load_query
+
+        declared = {p.name for p in load_query(query_id).params}
+        window = {k: v for k, v in (("start", self.start), ("end", self.end)) if k in declared}
+        return self.engine.run(query_id, **{**window, **params})
+
+    def load_summary(self) -> pd.DataFrame:
+        """One row per source: files, lines read, rows, rejected, skipped files."""
+        rows = []
+        for source, report in self.reports.items():
+            rows.append(
+                {
+                    "source": source,
+                    "files": report.files,
+                    "lines_read": report.lines_read,
+                    "rows": report.rows,
+                    "rejected": report.rejected,
+                    "outside_window": report.outside_window,
+                    "skipped_files": len(report.skipped_files),
+                    "all_lines_accounted": report.lines_read
+                    == report.rows + report.rejected + report.outside_window,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def require_rows(self, frame: pd.DataFrame, what: str = "access-log rows") -> pd.DataFrame:
+        """Stop with one clear sentence when a query over the window came back empty."""
+        if frame.empty:
+            raise S3ForensicsError(
+                f"No {what} between {self.start:%Y-%m-%d %H:%M} and {self.end:%Y-%m-%d %H:%M} UTC: "
+                "widen START/END or point the log parameters at the right location."
+            )
+        return frame
+
+
+def ensure_sandbox(days: int = 7, seed: int = 7) -> None:
+    """Start the sandbox with the demo world unless one is running; export its environment."""
+    from s3forensics import sandbox
+
+    current, state = sandbox.status()
+    if current == "running" and state is not None:
+        os.environ.update(state.env())
+        return
+    from s3forensics.demo.job import prepare_demo_world
+
+    prepare_demo_world(days=days, seed=seed)
+
+
+def open_investigation(
+    s3_access: str | Sequence[str] | None,
+    cloudtrail: str | Sequence[str] | None,
+    start: str | datetime,
+    end: str | datetime,
+    *,
+    sandbox: bool = False,
+    cache_dir: str | Path | None = None,
+    progress: bool = False,
+) -> Investigation:
+    """Load the logs of a window into the Parquet cache and open a DuckDB engine over it.
+
+    Args:
+        s3_access: access-log locations (folders, files or ``s3://bucket/prefix``).
+        cloudtrail: CloudTrail locations, same forms; empty for none.
+        start: window start (ISO-8601, UTC).
+        end: window end (exclusive).
+        sandbox: start the local sandbox with the demo world first if none is running.
+        cache_dir: Parquet cache; defaults to one per target (``sandbox`` or ``default``).
+        progress: show a progress bar while downloading.
+    """
+    from s3forensics.engines import DuckDBEngine
+    from s3forensics.sources.cache import sync
+
+    s, e = parse_window(start, end)
+    if sandbox:
+        ensure_sandbox()
+    cache = Path(cache_dir) if cache_dir else home_dir() / "cache" / ("sandbox" if sandbox else "default")
+    reports: dict[str, Any] = {}
+    for kind, inputs in (("s3_access", _as_list(s3_access)), ("cloudtrail", _as_list(cloudtrail))):
+        if inputs:
+            reports[kind] = sync(kind, inputs, cache, start=s, end=e, progress=progress)
+    return Investigation(engine=DuckDBEngine(cache_dir=cache), start=s, end=e, reports=reports, cache_dir=cache)

@@ -1,0 +1,136 @@
+"""DataFrame in, plotly Figure out: no I/O, no queries.
+
+Reports must draw with no internet: ``use_offline_renderer`` makes every figure carry
+plotly.js inline (the ``notebook`` renderer) besides plotly's own mimetype, so nbconvert's
+HTML shows the chart offline and JupyterLab still renders it natively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+SEVERITY_COLORS = {
+    "critical": "#7f0000",
+    "high": "#d62728",
+    "medium": "#ff7f0e",
+    "low": "#bcbd22",
+    "info": "#7f7f7f",
+}
+
+
+def use_offline_renderer() -> str:
+    """Make plotly figures self-contained in notebooks and their HTML exports."""
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype+notebook"
+    return pio.renderers.default
+
+
+def _empty(title: str, message: str) -> Any:
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.update_layout(title=title, annotations=[{"text": message, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper"}])
+    return fig
+
+
+def timeline(
+    counts: pd.DataFrame,
+    *,
+    time_col: str,
+    value_col: str,
+    color_col: str | None = None,
+    findings: pd.DataFrame | None = None,
+    title: str = "Requests over time",
+) -> Any:
+    """A stacked bar timeline, with findings drawn as shaded spans and hoverable markers.
+
+    Args:
+        counts: one row per (period, category) with the value to plot.
+        time_col: column with the period start (timestamps).
+        value_col: column with the count or sum.
+        color_col: optional category column (status class, bucket...).
+        findings: optional findings (``first_seen``, ``last_seen``, ``title``, ``severity``...).
+        title: chart title.
+    """
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    if counts.empty:
+        return _empty(title, "no requests in this window")
+    fig = px.bar(counts, x=time_col, y=value_col, color=color_col, title=title)
+    fig.update_layout(barmode="stack", bargap=0, hovermode="x unified", legend_title_text=color_col or "")
+    if findings is not None and not findings.empty:
+        top = float(counts.groupby(time_col)[value_col].sum().max())
+        for row in findings.itertuples(index=False):
+            color = SEVERITY_COLORS.get(str(getattr(row, "severity", "info")).lower(), "#7f7f7f")
+            fig.add_vrect(x0=row.first_seen, x1=row.last_seen, fillcolor=color, opacity=0.15, line_width=0)
+        fig.add_trace(
+            go.Scatter(
+                x=findings["first_seen"],
+                y=[top * 1.05] * len(findings),
+                mode="markers",
+                marker={"symbol": "triangle-down", "size": 12, "color": [SEVERITY_COLORS.get(str(s).lower(), "#7f7f7f") for s in findings.get("severity", [])]},
+                name="findings",
+                text=[_finding_hover(r) for r in findings.to_dict("records")],
+                hoverinfo="text",
+            )
+        )
+    return fig
+
+
+def _finding_hover(row: dict[str, Any]) -> str:
+    parts = [f"<b>{row.get('detection_id', '')}</b> ({row.get('severity', '')})", str(row.get("summary") or row.get("title") or "")]
+    for key in ("source_ip", "principal", "bucket"):
+        if row.get(key) is not None and not pd.isna(row.get(key)):
+            parts.append(f"{key}: {row[key]}")
+    return "<br>".join(parts)
+
+
+def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, title: str, log_color: bool = False) -> Any:
+    """A heatmap of ``z`` over ``x`` (e.g. hour) and ``y`` (e.g. status code)."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    if frame.empty:
+        return _empty(title, "no data in this window")
+    grid = frame.pivot_table(index=y, columns=x, values=z, aggfunc="sum", fill_value=0).sort_index()
+    values = np.log10(grid.to_numpy(dtype=float) + 1) if log_color else grid.to_numpy(dtype=float)
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=list(grid.columns),
+            y=[str(v) for v in grid.index],
+            customdata=grid.to_numpy(),
+            hovertemplate=f"{x}: %{{x}}<br>{y}: %{{y}}<br>{z}: %{{customdata}}<extra></extra>",
+            colorscale="Reds",
+            colorbar={"title": f"log10({z}+1)" if log_color else z},
+        )
+    )
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y)
+    return fig
+
+
+def bar(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    title: str,
+    color: str | None = None,
+    hover: Sequence[str] = (),
+    horizontal: bool = True,
+) -> Any:
+    """A bar chart of the top rows (horizontal by default, largest on top)."""
+    import plotly.express as px
+
+    if frame.empty:
+        return _empty(title, "nothing to show in this window")
+    if horizontal:
+        fig = px.bar(frame.iloc[::-1], x=y, y=x, color=color, orientation="h", title=title, hover_data=list(hover))
+    else:
+        fig = px.bar(frame, x=x, y=y, color=color, title=title, hover_data=list(hover))
+    return fig
