@@ -136,7 +136,7 @@ def open_investigation(
         cache_dir: Parquet cache; defaults to one per target (``sandbox`` or ``default``).
         progress: show a progress bar while downloading.
     """
-    from s3forensics.engines import DuckDBEngine
+    from s3forensics.engines.duckdb_engine import DuckDBEngine
     from s3forensics.sources.cache import sync
 
     s, e = parse_window(start, end)

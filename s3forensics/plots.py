@@ -21,11 +21,36 @@ SEVERITY_COLORS = {
 }
 
 
-def use_offline_renderer() -> str:
-    """Make plotly figures self-contained in notebooks and their HTML exports."""
-    import plotly.io as pio
+_RENDERER = "s3f_offline"
 
-    pio.renderers.default = "plotly_mimetype+notebook"
+
+def use_offline_renderer() -> str:
+    """Make plotly figures self-contained in notebooks and their HTML exports.
+
+    plotly's own ``notebook`` renderer inlines plotly.js once per notebook but also adds a
+    MathJax ``<script>`` from a CDN to every figure; this renderer is the same without it,
+    so a report fetches nothing. JupyterLab still uses plotly's native mimetype.
+    """
+    import plotly.io as pio
+    from plotly.io._base_renderers import NotebookRenderer
+
+    class OfflineNotebookRenderer(NotebookRenderer):
+        def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, str]:
+            html = pio.to_html(
+                fig_dict,
+                config=self.config,
+                include_plotlyjs=False,
+                include_mathjax=False,
+                full_html=False,
+                default_width="100%",
+                default_height=525,
+                validate=False,
+            )
+            return {"text/html": html}
+
+    if _RENDERER not in pio.renderers:
+        pio.renderers[_RENDERER] = OfflineNotebookRenderer(connected=False)
+    pio.renderers.default = f"plotly_mimetype+{_RENDERER}"
     return pio.renderers.default
 
 

@@ -95,3 +95,19 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo-world")
     generate(out, days=DEMO_DAYS, seed=DEMO_SEED)
     return out
+
+
+@pytest.fixture(scope="module")
+def demo_sandbox(sandbox: "object", demo_world: Path) -> "object":
+    """The sandbox holding the demo world's logs (uploaded again if a reset wiped them).
+
+    Module-scoped: a module that uses it must not also reset the sandbox.
+    """
+    from s3forensics import sandbox as sb
+    from s3forensics.demo import world
+    from s3forensics.demo.generate import upload
+
+    s3 = sb.client(sandbox, "s3")
+    if s3.list_objects_v2(Bucket=world.LOG_BUCKET, MaxKeys=1).get("KeyCount", 0) == 0:
+        upload(demo_world, session=sb.boto_session(sandbox))
+    return sandbox
