@@ -31,6 +31,8 @@ ARCHIVE_LOG_PREFIX = "s3-access/archive/"
 DEPLOY_ROLE = "site-deploy"
 ANALYTICS_ROLE = "analytics-export"
 ADMIN_USER = "ops-admin"
+#: The CI user that assumes the deploy role (appears in the demo world's CloudTrail only).
+CI_USER = "ci-deploy"
 
 #: The canonical owner id S3 writes as bucket owner in access logs (64 hex digits).
 CANONICAL_OWNER_ID = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
