@@ -1,0 +1,122 @@
+"""Remediation: the plan changes nothing, --apply saves the previous configuration first
+and fixes the check, and restore puts the previous configuration back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s3forensics import sandbox as sb
+from s3forensics.checks import run_checks
+from s3forensics.checks.base import Context, Status
+from s3forensics.checks.remediation import FixOptions, apply_plan, load_backup, plan_fix, restore
+from s3forensics.demo import world
+from s3forensics.errors import ActionError
+
+pytestmark = pytest.mark.sandbox
+
+
+_SESSION: list[object] = []
+
+
+def _ctx() -> Context:
+    """A context on one shared boto3 session (client creation dominates run time)."""
+    if not _SESSION:
+        from s3forensics import aws
+
+        _SESSION.append(aws.session())
+    return Context(_SESSION[0], max_attempts=1)
+
+
+def _statuses(check_id: str, buckets: list[str] | None = None) -> dict[str, Status]:
+    return {r.resource: r.status for r in run_checks(buckets=buckets, ids=[check_id], context=_ctx())}
+
+
+def test_plan_apply_restore_round_trips(fresh_sandbox: sb.SandboxState) -> None:
+    arch, site = world.ARCHIVE_BUCKET, world.SITE_BUCKET
+    cases = [
+        ("s3_access_logging_enabled", [arch], FixOptions()),
+        ("s3_block_public_access_bucket", [site, arch], FixOptions()),
+        ("s3_bucket_versioning_enabled", [arch], FixOptions()),
+        ("cloudtrail_s3_data_events_read", [site, arch], FixOptions()),
+        ("cloudtrail_log_file_validation", None, FixOptions()),
+        ("cloudtrail_multi_region_logging", None, FixOptions()),
+        ("cloudwatch_alarm_s3_get_requests", [site], FixOptions(get_requests_threshold=500)),
+        ("s3_block_public_access_account", None, FixOptions()),
+        ("guardduty_s3_protection_enabled", None, FixOptions()),
+    ]
+    for check_id, buckets, options in cases:
+        before = _statuses(check_id, buckets)
+        assert Status.FAIL in before.values(), (check_id, before)
+        ctx = _ctx()
+        plan = plan_fix(check_id, buckets=buckets, options=options, context=ctx)
+        assert plan.steps, check_id
+        assert _statuses(check_id, buckets) == before, f"planning {check_id} changed something"
+        path = apply_plan(plan, context=ctx)
+        assert path is not None and path.parent.name == "backups"
+        saved = load_backup(path)
+        assert saved["check_id"] == check_id and len(saved["steps"]) == len(plan.steps)
+        after = _statuses(check_id, buckets)
+        assert set(after.values()) == {Status.PASS}, (check_id, after)
+        if check_id == "cloudwatch_alarm_s3_get_requests":
+            # MOTO-GAP: moto's server routes DeleteBucketMetricsConfiguration to DeleteBucket
+            # ("BucketNotEmpty"); restore reports it and still deletes the alarm and topic.
+            with pytest.raises(ActionError, match="delete_bucket_metrics_configuration"):
+                restore(path, context=_ctx())
+        else:
+            restore(path, context=_ctx())
+        restored = _statuses(check_id, buckets)
+        if check_id == "s3_bucket_versioning_enabled":
+            # S3 cannot return to "never versioned": restore suspends it (still a FAIL).
+            assert restored == before
+        else:
+            assert restored == before, (check_id, restored)
+
+
+def test_plans_name_exact_calls(fresh_sandbox: sb.SandboxState) -> None:
+    plan = plan_fix("cloudwatch_alarm_s3_get_requests", buckets=[world.SITE_BUCKET], context=_ctx(), options=FixOptions(topic_arn="arn:aws:sns:us-east-1:111122223333:s3f-demo-alerts"))
+    text = "\n".join(plan.describe())
+    assert "cloudwatch.put_metric_alarm" in text and '"MetricName": "GetRequests"' in text
+    assert "s3.put_bucket_metrics_configuration" in text and "sns.create_topic" not in text
+    assert '"AlarmActions": ["arn:aws:sns:us-east-1:111122223333:s3f-demo-alerts"]' in text
+    assert json.loads(json.dumps(plan.as_dict()))["calls"][-1]["operation"] == "put_metric_alarm"
+    # The logging fix guesses the log bucket the account already uses, and skips that bucket.
+    plan = plan_fix("s3_access_logging_enabled", context=_ctx())
+    targets = {s.call.params["BucketLoggingStatus"]["LoggingEnabled"]["TargetBucket"] for s in plan.steps}
+    assert targets == {world.LOG_BUCKET}
+    assert world.LOG_BUCKET not in {s.resource for s in plan.steps}
+    assert any("must not log into itself" in n for n in plan.notes)
+
+
+def test_no_automatic_fix_and_nothing_to_fix(fresh_sandbox: sb.SandboxState) -> None:
+    with pytest.raises(ActionError, match="no automatic fix"):
+        plan_fix("trusted_advisor_s3_permissions", context=_ctx())
+    plan = plan_fix("s3_bucket_versioning_enabled", buckets=[world.DATA_BUCKET], context=_ctx())
+    apply_plan(plan, context=_ctx())
+    again = plan_fix("s3_bucket_versioning_enabled", buckets=[world.DATA_BUCKET], context=_ctx())
+    assert again.steps == () and apply_plan(again) is None
+
+
+def test_cli_fix_dry_run_then_apply(fresh_sandbox: sb.SandboxState, capsys: pytest.CaptureFixture[str]) -> None:
+    from s3forensics.cli import main
+
+    assert main(["check", "--fix", "s3_bucket_versioning_enabled", "--bucket", world.ARCHIVE_BUCKET]) == 0
+    out = capsys.readouterr()
+    assert "s3.put_bucket_versioning" in out.out and "dry run" in out.err
+    assert _statuses("s3_bucket_versioning_enabled", [world.ARCHIVE_BUCKET]) == {world.ARCHIVE_BUCKET: Status.FAIL}
+    assert main(["check", "--fix", "s3_bucket_versioning_enabled", "--bucket", world.ARCHIVE_BUCKET, "--apply"]) == 0
+    err = capsys.readouterr().err
+    backup = Path(err.split("saved in ")[1].split()[0])
+    assert backup.is_file()
+    assert _statuses("s3_bucket_versioning_enabled", [world.ARCHIVE_BUCKET]) == {world.ARCHIVE_BUCKET: Status.PASS}
+    assert main(["check", "--restore", str(backup)]) == 0
+    assert main(["check", "--apply"]) == 1  # --apply without --fix is a user error
+
+
+def test_unreadable_backup_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text("{not json")
+    with pytest.raises(ActionError, match=str(bad)):
+        load_backup(bad)
