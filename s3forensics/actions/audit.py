@@ -1,0 +1,176 @@
+"""The audit log: one JSON line per action, dry-run or applied, plus saved previous states.
+
+``<home>/audit.jsonl`` (``$S3FORENSICS_AUDIT_LOG`` overrides it) holds records with
+``id, time, actor, action, kind, target, before, after, status, details, rollback_of``.
+Before anything is changed, the previous state is also written to
+``<log dir>/backups/<id>.before.json``, so a crash between the change and the log line
+still leaves the old state on disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from s3forensics.config import home_dir
+from s3forensics.errors import ActionError
+
+log = logging.getLogger(__name__)
+
+#: Record status values.
+DRY_RUN = "dry-run"
+APPLIED = "applied"
+FAILED = "failed"
+NOOP = "no-op"
+
+
+def audit_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The audit log file: ``path``, ``$S3FORENSICS_AUDIT_LOG`` or ``<home>/audit.jsonl``."""
+    if path is not None:
+        return Path(path)
+    env = os.environ.get("S3FORENSICS_AUDIT_LOG")
+    return Path(env).expanduser() if env else home_dir() / "audit.jsonl"
+
+
+def backup_dir(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where previous states are saved: ``backups/`` beside the audit log."""
+    return audit_path(path).parent / "backups"
+
+
+def new_action_id(now: datetime | None = None) -> str:
+    """A sortable, unique id: ``a-20261116T120000Z-1f2e3d``."""
+    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"a-{when.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def utc_now() -> datetime:
+    """Now, timezone-aware UTC, whole seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso(value: datetime) -> str:
+    """``2026-11-16T12:00:00Z``."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def actor(session: Any | None = None) -> str:
+    """Who acts: the caller's ARN from STS plus the local user (``arn (local: name)``)."""
+    try:
+        local = getpass.getuser()
+    except (KeyError, OSError):
+        local = os.environ.get("USER") or "unknown"
+    try:
+        from s3forensics import aws
+
+        arn = aws.client("sts", session).get_caller_identity()["Arn"]
+    except Exception as exc:  # noqa: BLE001 (identity is best effort; the action itself will fail loudly)
+        log.warning("could not read the caller identity from STS: %s", exc)
+        arn = "unknown-caller"
+    return f"{arn} (local: {local})"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One line of the audit log.
+
+    Attributes:
+        id: action id (``a-<time>-<hex>``).
+        time: ISO-8601 UTC.
+        actor: caller ARN and local user.
+        action: what was done (``block-ip``, ``rollback``...).
+        kind: resource kind (see :mod:`s3forensics.actions.resources`).
+        target: resource parameters (bucket, role, ip set...).
+        before: resource state before (JSON-able; None = absent).
+        after: resource state after (or planned, on a dry run).
+        status: ``dry-run``, ``applied``, ``no-op`` or ``failed``.
+        details: action-specific facts (addresses added, expiry, error...).
+        rollback_of: the action this one rolled back, if any.
+    """
+
+    id: str
+    time: str
+    actor: str
+    action: str
+    kind: str
+    target: dict[str, Any]
+    before: Any
+    after: Any
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+    rollback_of: str | None = None
+
+    def to_json(self) -> str:
+        """The record as one JSON line (no newline)."""
+        return json.dumps(asdict(self), sort_keys=False, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "AuditRecord":
+        """Build from a parsed line (unknown keys are an error)."""
+        return cls(**data)
+
+
+def save_backup(action_id: str, state: Any, path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the previous state of a resource before changing it; returns the file."""
+    folder = backup_dir(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{action_id}.before.json"
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"id": action_id, "before": state}, indent=2, ensure_ascii=False))
+    os.replace(tmp, out)
+    return out
+
+
+def append(record: AuditRecord, path: str | os.PathLike[str] | None = None) -> Path:
+    """Append one record (locked, flushed and fsynced)."""
+    file = audit_path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file, "a", encoding="utf-8") as out:
+        fcntl.flock(out, fcntl.LOCK_EX)
+        try:
+            out.write(record.to_json() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        finally:
+            fcntl.flock(out, fcntl.LOCK_UN)
+    log.info("audit %s %s %s -> %s", record.id, record.action, record.status, file)
+    return file
+
+
+def iter_records(path: str | os.PathLike[str] | None = None) -> Iterator[AuditRecord]:
+    """Every record in file order.
+
+    Raises:
+        ActionError: a line is not a valid record (names the file and line).
+    """
+    file = audit_path(path)
+    if not file.exists():
+        return
+    with open(file, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                yield AuditRecord.from_dict(json.loads(line))
+            except (ValueError, TypeError) as exc:
+                raise ActionError(f"audit log {file} line {number} is not a valid record: {exc}") from exc
+
+
+def get(action_id: str, path: str | os.PathLike[str] | None = None) -> AuditRecord:
+    """The record of ``action_id``.
+
+    Raises:
+        ActionError: no such action in the log.
+    """
+    for record in iter_records(path):
+        if record.id == action_id:
+            return record
+    raise ActionError(f"no action {action_id!r} in the audit log {audit_path(path)}")
