@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -64,6 +64,7 @@ class Investigation:
     end: datetime
     reports: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    own_accounts: tuple[str, ...] = ()
 
     def run(self, query_id: str, **params: Any) -> pd.DataFrame:
         """Run a query from ``queries/`` over this window (``start``/``end`` filled in)."""
@@ -72,6 +73,39 @@ class Investigation:
         declared = {p.name for p in load_query(query_id).params}
         window = {k: v for k, v in (("start", self.start), ("end", self.end)) if k in declared}
         return self.engine.run(query_id, **{**window, **params})
+
+    def detect(
+        self,
+        profiles: Mapping[str, str] | None = None,
+        *,
+        allow_cidrs: Sequence[str] = (),
+        allow_principals: Sequence[str] = (),
+        params: Mapping[str, Mapping[str, Any]] | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> Any:
+        """Run the detection catalogue over this window.
+
+        Args:
+            profiles: bucket -> ``public_site`` | ``private_data`` (unlisted: private).
+            allow_cidrs: networks never reported.
+            allow_principals: principals (ARNs or fnmatch patterns) never reported.
+            params: detection id -> parameter overrides.
+            ids: detections to run (default: all).
+
+        Returns:
+            A ``DetectionRun`` with ``findings`` and per-detection ``errors``.
+        """
+        from s3forensics.detections import run_detections
+        from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig
+
+        config = DetectionConfig(
+            buckets={name: BucketConfig(profile=profile) for name, profile in (profiles or {}).items()},
+            allow=Allowlist(cidrs=tuple(allow_cidrs), principals=tuple(allow_principals)),
+            own_accounts=tuple(self.own_accounts),
+        )
+        return run_detections(
+            self.engine, self.start, self.end, config=config, params=params, ids=ids, sources=tuple(self.reports) or None
+        )
 
     def load_summary(self) -> pd.DataFrame:
         """One row per source: files, lines read, rows, rejected, skipped files."""
@@ -124,6 +158,7 @@ def open_investigation(
     sandbox: bool = False,
     cache_dir: str | Path | None = None,
     progress: bool = False,
+    own_accounts: Sequence[str] = (),
 ) -> Investigation:
     """Load the logs of a window into the Parquet cache and open a DuckDB engine over it.
 
@@ -135,6 +170,8 @@ def open_investigation(
         sandbox: start the local sandbox with the demo world first if none is running.
         cache_dir: Parquet cache; defaults to one per target (``sandbox`` or ``default``).
         progress: show a progress bar while downloading.
+        own_accounts: account ids that are yours (cross-account detections); with
+            ``sandbox`` the demo account is added.
     """
     from s3forensics.engines.duckdb_engine import DuckDBEngine
     from s3forensics.sources.cache import sync
@@ -147,4 +184,11 @@ def open_investigation(
     for kind, inputs in (("s3_access", _as_list(s3_access)), ("cloudtrail", _as_list(cloudtrail))):
         if inputs:
             reports[kind] = sync(kind, inputs, cache, start=s, end=e, progress=progress)
-    return Investigation(engine=DuckDBEngine(cache_dir=cache), start=s, end=e, reports=reports, cache_dir=cache)
+    accounts = tuple(own_accounts)
+    if sandbox:
+        from s3forensics.demo.world import ACCOUNT_ID
+
+        accounts = tuple(dict.fromkeys((*accounts, ACCOUNT_ID)))
+    return Investigation(
+        engine=DuckDBEngine(cache_dir=cache), start=s, end=e, reports=reports, cache_dir=cache, own_accounts=accounts
+    )
