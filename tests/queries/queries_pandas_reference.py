@@ -1,0 +1,237 @@
+"""Each investigation query answered again in plain pandas, independently of the SQL.
+
+Used by the parity tests (DuckDB answer == pandas answer) and by ``bench/``. Each function
+takes the canonical ``s3_access`` and ``cloudtrail`` DataFrames and the query's parameter
+values (already typed, defaults filled in) and returns the rows the query must return,
+in its order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Frame = pd.DataFrame
+Reference = Callable[[Frame, Frame, Mapping[str, Any]], Frame]
+
+
+def _window(df: Frame, column: str, p: Mapping[str, Any]) -> Frame:
+    t = df[column]
+    return df[(t >= pd.Timestamp(p["start"])) & (t < pd.Timestamp(p["end"]))]
+
+
+def _num(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def _sort(df: Frame, by: list[str], ascending: list[bool], nulls_first: tuple[str, ...] = ()) -> Frame:
+    """Sort like SQL: NULLS LAST by default, NULLS FIRST for ``nulls_first`` columns."""
+    keys = []
+    for col in by:
+        is_null = df[col].isna()
+        keys.append((f"__null_{col}", (~is_null if col in nulls_first else is_null).astype(int)))
+    tmp = df.assign(**dict(keys))
+    order: list[str] = []
+    asc: list[bool] = []
+    for (null_key, _), col, a in zip(keys, by, ascending):
+        order += [null_key, col]
+        asc += [True, a]
+    return tmp.sort_values(order, ascending=asc, kind="stable").drop(columns=[k for k, _ in keys]).reset_index(drop=True)
+
+
+def requests_over_time(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    freq = {"minute": "min", "hour": "h", "day": "D"}[p["interval"]]
+    d = d.assign(period=d["time"].dt.floor(freq), b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["period", "bucket", "http_status"], dropna=False)
+        .agg(requests=("b", "size"), bytes_sent=("b", "sum"))
+        .reset_index()
+    )
+    return _sort(out, ["period", "bucket", "http_status"], [True, True, True])
+
+
+def _actor_stats(d: Frame, keys: list[str]) -> Frame:
+    d = d.assign(err=_num(d["http_status"]) >= 400, b=_num(d["bytes_sent"]).fillna(0))
+    return d.groupby(keys, dropna=False).agg(
+        requests=("time", "size"),
+        buckets=("bucket", "nunique"),
+        errors=("err", "sum"),
+        bytes_sent=("b", "sum"),
+        first_seen=("time", "min"),
+        last_seen=("time", "max"),
+    )
+
+
+def top_remote_ips(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    out = _actor_stats(d, ["remote_ip"])
+    out["requesters"] = d.groupby("remote_ip", dropna=False)["requester"].nunique()
+    out = out.reset_index()[["remote_ip", "requests", "buckets", "requesters", "errors", "bytes_sent", "first_seen", "last_seen"]]
+    out = out[out["requests"] >= p["min_requests"]]
+    return _sort(out, ["requests", "remote_ip"], [False, True]).head(p["top"])
+
+
+def top_requesters(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    out = _actor_stats(d, ["requester"])
+    out["remote_ips"] = d.groupby("requester", dropna=False)["remote_ip"].nunique()
+    out = out.reset_index()[["requester", "requests", "remote_ips", "buckets", "errors", "bytes_sent", "first_seen", "last_seen"]]
+    return _sort(out, ["requests", "requester"], [False, True], nulls_first=("requester",)).head(p["top"])
+
+
+def error_rates(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d.assign(hour=d["time"].dt.floor("h"), err=_num(d["http_status"]) >= 400, denied=d["error_code"] == "AccessDenied")
+    out = d.groupby(["hour", "bucket"]).agg(requests=("err", "size"), errors=("err", "sum"), access_denied=("denied", "sum")).reset_index()
+    out["error_rate"] = out["errors"] / out["requests"]
+    out["access_denied_rate"] = out["access_denied"] / out["requests"]
+    out = out[out["requests"] >= p["min_requests"]]
+    return _sort(out, ["hour", "bucket"], [True, True])
+
+
+def egress_by_actor(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d.assign(b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["remote_ip", "requester"], dropna=False)
+        .agg(
+            bytes_sent=("b", "sum"),
+            requests=("b", "size"),
+            objects=("key", "nunique"),
+            buckets=("bucket", "nunique"),
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+        )
+        .reset_index()
+    )
+    out = out[out["bytes_sent"] >= p["min_bytes"]]
+    return _sort(out, ["bytes_sent", "remote_ip", "requester"], [False, True, True], nulls_first=("requester",)).head(p["top"])
+
+
+def objects_read_by_actor(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[((d["requester"] == p["actor"]) | (d["remote_ip"] == p["actor"])).fillna(False) & d["operation"].isin(list(p["operations"]))]
+    status = _num(d["http_status"])
+    d = d.assign(ok=(status >= 200) & (status <= 299), b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["bucket", "key"], dropna=False)
+        .agg(requests=("b", "size"), successful=("ok", "sum"), bytes_sent=("b", "sum"), first_read=("time", "min"), last_read=("time", "max"))
+        .reset_index()
+    )
+    return _sort(out, ["bytes_sent", "bucket", "key"], [False, True, True])
+
+
+def first_last_seen(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    if p["actor"]:
+        d = d[((d["requester"] == p["actor"]) | (d["remote_ip"] == p["actor"])).fillna(False)]
+    out = (
+        d.groupby(["remote_ip", "requester"], dropna=False)
+        .agg(
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+            requests=("time", "size"),
+            buckets=("bucket", "nunique"),
+            operations=("operation", "nunique"),
+        )
+        .reset_index()
+    )
+    return _sort(out, ["first_seen", "remote_ip", "requester"], [True, True, True], nulls_first=("requester",))
+
+
+def anonymous_requests(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[d["requester"].isna()]
+    if p["buckets"]:
+        d = d[d["bucket"].isin(list(p["buckets"]))]
+    d = d.assign(b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["bucket", "remote_ip", "operation", "http_status"], dropna=False)
+        .agg(requests=("b", "size"), bytes_sent=("b", "sum"), first_seen=("time", "min"), last_seen=("time", "max"))
+        .reset_index()
+    )
+    return _sort(out, ["requests", "bucket", "remote_ip", "operation", "http_status"], [False, True, True, True, True])
+
+
+def operations_by_user_agent(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d.assign(err=_num(d["http_status"]) >= 400)
+    out = (
+        d.groupby(["user_agent", "operation"], dropna=False)
+        .agg(requests=("err", "size"), remote_ips=("remote_ip", "nunique"), errors=("err", "sum"))
+        .reset_index()
+    )
+    return _sort(out, ["requests", "user_agent", "operation"], [False, True, True], nulls_first=("user_agent",)).head(p["top"])
+
+
+def presigned_url_access(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[d["authentication_type"] == "QueryString"]
+    d = d.assign(err=_num(d["http_status"]) >= 400, b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["bucket", "key", "remote_ip", "requester"], dropna=False)
+        .agg(requests=("b", "size"), errors=("err", "sum"), bytes_sent=("b", "sum"), first_seen=("time", "min"), last_seen=("time", "max"))
+        .reset_index()
+    )
+    return _sort(out, ["first_seen", "bucket", "key", "remote_ip", "requester"], [True] * 5, nulls_first=("requester",))
+
+
+def bucket_config_changes(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(ct, "event_time", p)
+    d = d[(d["event_source"] == "s3.amazonaws.com") & d["event_name"].isin(list(p["event_names"]))]
+    cols = ["event_time", "bucket_name", "event_name", "user_identity_arn", "source_ip_address", "user_agent", "error_code", "request_parameters", "event_id"]
+    return _sort(d[cols], ["event_time", "event_id"], [True, True])
+
+
+def access_log_vs_cloudtrail(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    a = _window(s3, "time", p)
+    a = a.assign(hour=a["time"].dt.floor("h")).groupby(["hour", "bucket"]).size().rename("access_log_requests")
+    c = _window(ct, "event_time", p)
+    c = c[(c["event_source"] == "s3.amazonaws.com") & (c["event_category"] == "Data") & c["bucket_name"].notna()]
+    c = c.assign(hour=c["event_time"].dt.floor("h"), bucket=c["bucket_name"]).groupby(["hour", "bucket"]).size().rename("cloudtrail_data_events")
+    out = pd.concat([a, c], axis=1).fillna(0).astype(np.int64).reset_index()
+    return _sort(out, ["hour", "bucket"], [True, True])
+
+
+#: query id -> pandas reference.
+REFERENCES: dict[str, Reference] = {
+    "s3_access__requests_over_time": requests_over_time,
+    "s3_access__top_remote_ips": top_remote_ips,
+    "s3_access__top_requesters": top_requesters,
+    "s3_access__error_rates": error_rates,
+    "s3_access__egress_by_actor": egress_by_actor,
+    "s3_access__objects_read_by_actor": objects_read_by_actor,
+    "s3_access__first_last_seen": first_last_seen,
+    "s3_access__anonymous_requests": anonymous_requests,
+    "s3_access__operations_by_user_agent": operations_by_user_agent,
+    "s3_access__presigned_url_access": presigned_url_access,
+    "cloudtrail__bucket_config_changes": bucket_config_changes,
+    "coverage__access_log_vs_cloudtrail": access_log_vs_cloudtrail,
+}
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        ts = pd.Timestamp(value)
+        return (ts.tz_convert("UTC") if ts.tzinfo else ts.tz_localize("UTC")).as_unit("us")
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        return int(f) if f.is_integer() and abs(f) < 2**53 else round(f, 9)
+    return value
+
+
+def records(frame: Frame) -> list[tuple[Any, ...]]:
+    """Rows as tuples of plain Python values (None for any missing value), for equality."""
+    return [tuple(_cell(v) for v in row) for row in frame.itertuples(index=False, name=None)]
