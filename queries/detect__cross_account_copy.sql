@@ -1,0 +1,73 @@
+-- description: Data copied or replicated to another account: object reads and copies by a foreign principal, replication configured.
+-- sources: cloudtrail, s3_access
+-- param start: timestamp -- window start, inclusive (UTC)
+-- param end: timestamp -- window end, exclusive (UTC)
+-- param own_accounts: array(varchar) = [] -- account ids that are ours (besides the trail's own recipient account)
+-- param min_objects: integer = 1 -- fewest objects read or copied by one foreign account to report
+-- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
+WITH moves AS (
+    SELECT
+        bucket_name AS bucket,
+        source_ip_address AS source_ip,
+        coalesce(user_identity_arn, user_identity_account_id) AS principal,
+        user_identity_account_id AS account,
+        CASE WHEN event_name = 'PutBucketReplication' THEN 'replication configured' ELSE 'read by another account' END AS kind,
+        event_name,
+        object_key AS key,
+        coalesce(request_id, event_id) AS request_id,
+        coalesce(bytes_transferred_out, 0) AS bytes_out,
+        event_time AS time
+    FROM cloudtrail
+    WHERE event_time >= :start
+      AND event_time < :end
+      AND event_source = 's3.amazonaws.com'
+      AND error_code IS NULL
+      AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
+      AND (
+          event_name = 'PutBucketReplication'
+          OR (
+              event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
+              AND user_identity_account_id IS NOT NULL
+              AND user_identity_account_id <> coalesce(recipient_account_id, '')
+              AND NOT contains(:own_accounts, user_identity_account_id)
+              AND coalesce(user_identity_type, '') <> 'AWSService'
+          )
+      )
+    UNION ALL
+    SELECT
+        bucket,
+        remote_ip AS source_ip,
+        requester AS principal,
+        regexp_extract(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2) AS account,
+        'copied by another account' AS kind,
+        operation AS event_name,
+        key,
+        request_id,
+        coalesce(bytes_sent, 0) AS bytes_out,
+        time
+    FROM s3_access
+    WHERE time >= :start
+      AND time < :end
+      AND operation IN ('REST.COPY.OBJECT_GET', 'REST.COPY.PART_GET')
+      AND http_status < 300
+      AND cardinality(:own_accounts) > 0
+      AND NOT contains(:own_accounts, coalesce(regexp_extract(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2), ''))
+      AND NOT contains(:allow_principals, coalesce(requester, ''))
+)
+SELECT
+    bucket,
+    source_ip,
+    principal,
+    kind,
+    max(account) AS account,
+    min(time) AS first_seen,
+    max(time) AS last_seen,
+    count(*) AS event_count,
+    sum(bytes_out) AS bytes,
+    count(DISTINCT key) AS objects,
+    array_join(array_agg(DISTINCT event_name), ', ') AS operation_names,
+    slice(array_agg(DISTINCT key), 1, 10) AS sample_keys,
+    slice(array_agg(DISTINCT request_id), 1, 10) AS sample_request_ids
+FROM moves
+GROUP BY bucket, source_ip, principal, kind
+HAVING count(DISTINCT key) >= :min_objects OR kind = 'replication configured'

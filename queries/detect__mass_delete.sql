@@ -1,0 +1,88 @@
+-- description: Mass deletion: many object deletes from one source in one period, or a lifecycle expiration rule or bucket deletion.
+-- sources: s3_access, cloudtrail
+-- param start: timestamp -- window start, inclusive (UTC)
+-- param end: timestamp -- window end, exclusive (UTC)
+-- param period_minutes: integer = 60 -- length of one counting period, in minutes
+-- param min_deletes: integer = 50 -- fewest deleted objects (access log) or delete calls (CloudTrail) from one source in one period
+-- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
+-- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
+WITH deletes AS (
+    SELECT
+        'access log' AS origin,
+        bucket,
+        remote_ip AS source_ip,
+        coalesce(requester, '') AS principal_key,
+        operation AS action,
+        key,
+        request_id,
+        time,
+        coalesce(object_size, 0) AS size
+    FROM s3_access
+    WHERE time >= :start
+      AND time < :end
+      AND operation IN ('REST.DELETE.OBJECT', 'BATCH.DELETE.OBJECT', 'REST.DELETE.BUCKET')
+      AND (http_status < 300 OR http_status IS NULL)
+      AND NOT contains(:allow_principals, coalesce(requester, ''))
+      AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
+    UNION ALL
+    SELECT
+        'cloudtrail' AS origin,
+        coalesce(bucket_name, '') AS bucket,
+        source_ip_address AS source_ip,
+        coalesce(user_identity_arn, '') AS principal_key,
+        event_name AS action,
+        object_key AS key,
+        request_id,
+        event_time AS time,
+        CAST(0 AS bigint) AS size
+    FROM cloudtrail
+    WHERE event_time >= :start
+      AND event_time < :end
+      AND event_source = 's3.amazonaws.com'
+      AND error_code IS NULL
+      AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
+      AND (
+          event_name NOT LIKE 'PutBucketLifecycle%'
+          OR strpos(coalesce(request_parameters, ''), 'Expiration') > 0
+      )
+      AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
+      AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
+),
+periods AS (
+    SELECT
+        origin,
+        bucket,
+        source_ip,
+        principal_key,
+        from_unixtime(floor(to_unixtime(time) / (:period_minutes * 60)) * (:period_minutes * 60)) AS period,
+        count(*) AS n,
+        count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')) AS drastic,
+        sum(size) AS b,
+        min(action) AS action_a,
+        max(action) AS action_b,
+        min(time) AS first_time,
+        max(time) AS last_time,
+        min(key) AS key_a,
+        max(key) AS key_b,
+        min(request_id) AS request_a
+    FROM deletes
+    GROUP BY 1, 2, 3, 4, 5
+    HAVING count(*) >= :min_deletes
+        OR count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')) > 0
+)
+SELECT
+    nullif(bucket, '') AS bucket,
+    source_ip,
+    nullif(principal_key, '') AS principal,
+    origin,
+    min(first_time) AS first_seen,
+    max(last_time) AS last_seen,
+    sum(n) AS event_count,
+    sum(b) AS bytes,
+    sum(drastic) AS drastic_changes,
+    array_join(array_distinct(array_agg(action_a) || array_agg(action_b)), ', ') AS operation_names,
+    array_agg(DISTINCT key_a) AS sample_keys,
+    array_agg(DISTINCT key_b) AS sample_keys_more,
+    array_agg(DISTINCT request_a) AS sample_request_ids
+FROM periods
+GROUP BY origin, bucket, source_ip, principal_key

@@ -1,0 +1,90 @@
+-- description: Object reads by an IP or principal never seen on that bucket in the lookback (first-seen).
+-- sources: s3_access
+-- param start: timestamp -- window start, inclusive (UTC); [start - lookback, start) is history
+-- param end: timestamp -- window end, exclusive (UTC)
+-- param lookback_days: integer = 14 -- history searched for earlier sightings, in days before start
+-- param warmup_hours: integer = 24 -- sightings in the first hours of the logs are not new (no history to compare yet)
+-- param min_reads: integer = 5 -- fewest successful reads by the new source to report
+-- param public_buckets: array(varchar) = [] -- buckets public by design: anonymous readers there are never new
+-- param allow_principals: array(varchar) = [] -- requester ARNs never reported
+-- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
+WITH history AS (
+    SELECT bucket, remote_ip, coalesce(requester, '') AS principal_key, time
+    FROM s3_access
+    WHERE time >= date_add('day', -:lookback_days, :start)
+      AND time < :end
+),
+bucket_start AS (
+    SELECT bucket, min(time) AS data_start
+    FROM history
+    GROUP BY bucket
+),
+ip_first AS (
+    SELECT bucket, remote_ip, min(time) AS first_time
+    FROM history
+    GROUP BY bucket, remote_ip
+),
+principal_first AS (
+    SELECT bucket, principal_key, min(time) AS first_time
+    FROM history
+    WHERE principal_key <> ''
+    GROUP BY bucket, principal_key
+),
+reads AS (
+    SELECT
+        bucket,
+        remote_ip,
+        coalesce(requester, '') AS principal_key,
+        count(*) AS n,
+        sum(coalesce(bytes_sent, 0)) AS b,
+        approx_distinct(key) AS keys,
+        min(time) AS first_time,
+        max(time) AS last_time,
+        min(key) AS key_a,
+        max(key) AS key_b,
+        min(request_id) AS request_a,
+        max(request_id) AS request_b
+    FROM s3_access
+    WHERE time >= :start
+      AND time < :end
+      AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
+      AND http_status < 400
+      AND (requester IS NOT NULL OR NOT contains(:public_buckets, bucket))
+      AND NOT contains(:allow_principals, coalesce(requester, ''))
+      AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
+    GROUP BY bucket, remote_ip, coalesce(requester, '')
+),
+judged AS (
+    SELECT
+        r.*,
+        i.first_time >= :start
+            AND i.first_time >= date_add('hour', :warmup_hours, s.data_start) AS new_ip,
+        coalesce(
+            p.first_time >= :start
+                AND p.first_time >= date_add('hour', :warmup_hours, s.data_start),
+            false
+        ) AS new_principal
+    FROM reads AS r
+    JOIN bucket_start AS s ON s.bucket = r.bucket
+    JOIN ip_first AS i ON i.bucket = r.bucket AND i.remote_ip = r.remote_ip
+    LEFT JOIN principal_first AS p ON p.bucket = r.bucket AND p.principal_key = r.principal_key
+)
+SELECT
+    bucket,
+    remote_ip AS source_ip,
+    nullif(principal_key, '') AS principal,
+    first_time AS first_seen,
+    last_time AS last_seen,
+    n AS event_count,
+    b AS bytes,
+    keys AS objects,
+    CASE
+        WHEN new_ip AND new_principal THEN 'IP and principal'
+        WHEN new_ip THEN 'IP'
+        ELSE 'principal'
+    END AS new_what,
+    ARRAY[key_a, key_b] AS sample_keys,
+    ARRAY[request_a, request_b] AS sample_request_ids
+FROM judged
+WHERE (new_ip OR new_principal)
+  AND n >= :min_reads

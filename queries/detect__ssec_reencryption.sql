@@ -1,0 +1,43 @@
+-- description: Objects rewritten with customer-provided keys (SSE-C), the ransomware pattern that locks the owner out.
+-- sources: cloudtrail
+-- param start: timestamp -- window start, inclusive (UTC)
+-- param end: timestamp -- window end, exclusive (UTC)
+-- param min_objects: integer = 5 -- fewest SSE-C writes from one principal to one bucket
+-- param allow_principals: array(varchar) = [] -- principals (ARNs) that use SSE-C legitimately
+WITH writes AS (
+    SELECT
+        coalesce(bucket_name, json_extract_scalar(request_parameters, '$.bucketName')) AS bucket,
+        source_ip_address AS source_ip,
+        user_identity_arn AS principal,
+        coalesce(object_key, json_extract_scalar(request_parameters, '$.key')) AS key,
+        event_name,
+        event_time,
+        coalesce(request_id, event_id) AS request_id,
+        coalesce(bytes_transferred_in, 0) AS bytes_in
+    FROM cloudtrail
+    WHERE event_time >= :start
+      AND event_time < :end
+      AND event_source = 's3.amazonaws.com'
+      AND error_code IS NULL
+      AND event_name IN ('PutObject', 'CopyObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload')
+      AND (
+          strpos(coalesce(request_parameters, ''), 'x-amz-server-side-encryption-customer-algorithm') > 0
+          OR strpos(coalesce(additional_event_data, ''), 'SSE_C') > 0
+      )
+      AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
+)
+SELECT
+    bucket,
+    source_ip,
+    principal,
+    min(event_time) AS first_seen,
+    max(event_time) AS last_seen,
+    count(*) AS event_count,
+    sum(bytes_in) AS bytes,
+    count(DISTINCT key) AS objects,
+    array_join(array_agg(DISTINCT event_name), ', ') AS operation_names,
+    slice(array_agg(DISTINCT key), 1, 10) AS sample_keys,
+    slice(array_agg(DISTINCT request_id), 1, 10) AS sample_request_ids
+FROM writes
+GROUP BY bucket, source_ip, principal
+HAVING count(DISTINCT key) >= :min_objects

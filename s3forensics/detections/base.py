@@ -1,0 +1,246 @@
+"""Detection metadata, test cases and canonical-row builders shared by every detection.
+
+A detection is one frozen :class:`Detection`: its metadata (id, title, severity, MITRE
+ATT&CK technique, sources, runbook, known false positives), the library query that holds
+its logic (``queries/detect__<id>.sql``, so it runs on Athena too), the ranges its
+parameters must stay within, and its test cases: at least one that fires and one near
+miss that must not. Cases are small lists of canonical rows built with :func:`access` and
+:func:`trail`, so a reader sees the whole story of the case beside the detection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from s3forensics.queries import Param
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from s3forensics.detections.config import DetectionConfig
+
+#: Severities, lowest first.
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
+
+#: Columns every finding has, in this order (the ``detect`` JSON contract).
+FINDING_COLUMNS: tuple[str, ...] = (
+    "detection_id",
+    "title",
+    "severity",
+    "first_seen",
+    "last_seen",
+    "bucket",
+    "source_ip",
+    "principal",
+    "event_count",
+    "bytes",
+    "summary",
+    "evidence",
+)
+
+#: Columns a detection query may return that become finding fields, not evidence.
+ROW_FIELDS: tuple[str, ...] = ("bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes")
+
+UTC = dt.timezone.utc
+#: Default analysed window of a test case: one day.
+CASE_START = dt.datetime(2026, 11, 18, tzinfo=UTC)
+CASE_END = CASE_START + dt.timedelta(days=1)
+CASE_ACCOUNT = "111122223333"
+CASE_SITE = "s3f-case-site"
+CASE_DATA = "s3f-case-data"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case of a detection.
+
+    Attributes:
+        name: short readable id (used as the pytest id).
+        fires: True when the detection must report at least one finding.
+        s3_access: canonical S3 access rows (column -> value; missing columns are null).
+        cloudtrail: canonical CloudTrail rows.
+        params: parameter overrides for this detection.
+        start: analysed window start (default :data:`CASE_START`).
+        end: analysed window end (default :data:`CASE_END`).
+        use_config: run with the case configuration (bucket profiles, allowlists).
+        allow: extra allowlist entries for the case config, e.g. ``{"cidrs": ("192.0.2.0/24",)}``.
+    """
+
+    name: str
+    fires: bool
+    s3_access: tuple[Mapping[str, Any], ...] = ()
+    cloudtrail: tuple[Mapping[str, Any], ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    start: dt.datetime = CASE_START
+    end: dt.datetime = CASE_END
+    allow: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One detection: metadata, where its logic lives, parameter ranges and test cases.
+
+    Attributes:
+        id: stable id (see ``DETECTION_IDS``).
+        title: one line naming what was seen.
+        severity: one of :data:`SEVERITIES`.
+        technique: MITRE ATT&CK technique, ``"T1530 Data from Cloud Storage"``.
+        sources: logical tables read (``s3_access``, ``cloudtrail``).
+        query_id: the library query holding the logic.
+        summary: text template over the query's columns, e.g. ``"{event_count} requests"``.
+        runbook: what a responder does next.
+        false_positives: known benign causes.
+        limits: ``(param, low, high)`` ranges; a value outside is a ParameterError.
+        cases: test cases (>= 1 that fires, >= 1 near miss).
+        extra_params: parameters consumed in Python (not by the query).
+        analyse: turns the query's rows into finding rows (Python detections only).
+        history_days_param: parameter holding a lookback in days: the query then starts
+            that many days before the analysed window (Python-side history).
+    """
+
+    id: str
+    title: str
+    severity: str
+    technique: str
+    sources: tuple[str, ...]
+    query_id: str
+    summary: str
+    runbook: str
+    false_positives: tuple[str, ...]
+    limits: tuple[tuple[str, float | None, float | None], ...] = ()
+    cases: tuple[Case, ...] = ()
+    extra_params: tuple[Param, ...] = ()
+    analyse: Callable[["pd.DataFrame", Mapping[str, Any], "DetectionConfig"], "pd.DataFrame"] | None = None
+    history_days_param: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"detection {self.id}: severity {self.severity!r} not in {SEVERITIES}")
+
+    def parameters(self) -> tuple[Param, ...]:
+        """Every tunable parameter with its default (the window ``start``/``end`` excluded)."""
+        from s3forensics.queries import load_query
+
+        query = load_query(self.query_id)
+        return tuple(p for p in (*query.params, *self.extra_params) if p.name not in ("start", "end"))
+
+    def defaults(self) -> dict[str, Any]:
+        """Parameter name -> default value."""
+        return {p.name: p.default for p in self.parameters()}
+
+
+def _fill(template: Any, i: int) -> Any:
+    if isinstance(template, str) and "{i}" in template:
+        return template.replace("{i}", str(i))
+    if callable(template):
+        return template(i)
+    return template
+
+
+def access(
+    n: int = 1,
+    *,
+    at: dt.datetime | None = None,
+    every: dt.timedelta = dt.timedelta(seconds=1),
+    **fields: Any,
+) -> tuple[dict[str, Any], ...]:
+    """``n`` S3 access rows, one every ``every`` from ``at``; ``{i}`` in text fields counts.
+
+    Defaults describe an authenticated-by-nobody GET of a small object over TLS 1.3 on the
+    case's private bucket. Any canonical column can be overridden.
+    """
+    start = at or CASE_START + dt.timedelta(hours=10)
+    base: dict[str, Any] = {
+        "bucket_owner": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+        "bucket": CASE_DATA,
+        "remote_ip": "198.51.100.7",
+        "requester": None,
+        "request_id": "REQ{i}",
+        "operation": "REST.GET.OBJECT",
+        "key": "reports/file-{i}.csv",
+        "request_uri": None,
+        "http_status": 200,
+        "error_code": None,
+        "bytes_sent": 1000,
+        "object_size": 1000,
+        "total_time": 20,
+        "turn_around_time": 10,
+        "referer": None,
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "signature_version": None,
+        "cipher_suite": "TLS_AES_128_GCM_SHA256",
+        "authentication_type": None,
+        "host_header": f"{CASE_DATA}.s3.us-east-1.amazonaws.com",
+        "tls_version": "TLSv1.3",
+    }
+    base.update(fields)
+    rows = []
+    for i in range(n):
+        row = {name: _fill(value, i) for name, value in base.items()}
+        row["time"] = start + every * i
+        if row.get("request_uri") is None and row.get("key") is not None:
+            verb = str(row["operation"]).split(".")[1] if "." in str(row["operation"]) else "GET"
+            row["request_uri"] = f"{verb} /{row['key']} HTTP/1.1"
+        rows.append(row)
+    return tuple(rows)
+
+
+def trail(
+    n: int = 1,
+    *,
+    at: dt.datetime | None = None,
+    every: dt.timedelta = dt.timedelta(seconds=1),
+    **fields: Any,
+) -> tuple[dict[str, Any], ...]:
+    """``n`` CloudTrail rows (S3 API calls by an IAM user of the case account)."""
+    start = at or CASE_START + dt.timedelta(hours=10)
+    base: dict[str, Any] = {
+        "event_version": "1.09",
+        "event_source": "s3.amazonaws.com",
+        "event_name": "GetObject",
+        "aws_region": "us-east-1",
+        "source_ip_address": "203.0.113.10",
+        "user_agent": "aws-cli/2.15.0 Python/3.11",
+        "user_identity_type": "IAMUser",
+        "user_identity_arn": f"arn:aws:iam::{CASE_ACCOUNT}:user/ops-admin",
+        "user_identity_account_id": CASE_ACCOUNT,
+        "user_identity_principal_id": "AIDAEXAMPLE",
+        "user_identity_user_name": "ops-admin",
+        "bucket_name": CASE_DATA,
+        "object_key": None,
+        "error_code": None,
+        "read_only": False,
+        "management_event": True,
+        "event_category": "Management",
+        "event_type": "AwsApiCall",
+        "recipient_account_id": CASE_ACCOUNT,
+        "request_id": "CTREQ{i}",
+        "event_id": "evt-{i}",
+        "request_parameters": None,
+    }
+    base.update(fields)
+    rows = []
+    for i in range(n):
+        row = {name: _fill(value, i) for name, value in base.items()}
+        row["event_time"] = start + every * i
+        rows.append(row)
+    return tuple(rows)
+
+
+def case_tables(case: Case) -> dict[str, "object"]:
+    """The case's rows as Arrow tables with the canonical schemas (missing columns null)."""
+    from s3forensics.schema import CLOUDTRAIL_SCHEMA, S3_ACCESS_SCHEMA
+
+    return {
+        "s3_access": _table(case.s3_access, S3_ACCESS_SCHEMA),
+        "cloudtrail": _table(case.cloudtrail, CLOUDTRAIL_SCHEMA),
+    }
+
+
+def _table(rows: tuple[Mapping[str, Any], ...], schema: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)

@@ -1,0 +1,159 @@
+"""Control-plane and destruction detections over CloudTrail (and access logs for deletes)."""
+
+from __future__ import annotations
+
+import json
+
+from s3forensics.detections.base import CASE_ACCOUNT, CASE_DATA, CASE_SITE, Case, Detection, access, trail
+
+_ADMIN = f"arn:aws:iam::{CASE_ACCOUNT}:user/ops-admin"
+#: AWS documentation's second example account, standing for "not ours".
+_FOREIGN = "444455556666"
+
+
+def _policy(principal: object) -> str:
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{CASE_DATA}/*"}
+    return json.dumps({"bucketName": CASE_DATA, "bucketPolicy": {"Version": "2012-10-17", "Statement": [statement]}, "policy": [""]})
+
+
+def _ssec(i: int) -> str:
+    return json.dumps({"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption-customer-algorithm": "AES256"})
+
+
+def _kms(i: int) -> str:
+    return json.dumps({"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption": "aws:kms"})
+
+
+BUCKET_MADE_PUBLIC = Detection(
+    id="bucket_made_public",
+    title="Bucket made public",
+    severity="critical",
+    technique="T1562.007 Impair Defenses: Disable or Modify Cloud Firewall",
+    sources=("cloudtrail",),
+    query_id="detect__bucket_made_public",
+    summary="{principal} made {bucket} public from {source_ip}: {changes} ({operation_names})",
+    runbook=(
+        "Restore Block Public Access on the bucket (s3forensics respond), then roll the policy or "
+        "ACL back. Ask the principal whether the change was intended; read the access logs of the "
+        "bucket from the change on (anonymous_access_private) to see what was read."
+    ),
+    false_positives=("Intended publication of a new static site: give the bucket the public_site profile",),
+    cases=(
+        Case("policy_grants_everyone", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*"))),
+        Case("policy_grants_aws_star", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": "*"}))),
+        Case("public_access_block_removed", True, cloudtrail=trail(1, event_name="DeletePublicAccessBlock", request_parameters=json.dumps({"bucketName": CASE_DATA}))),
+        Case("policy_grants_one_role", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": f"arn:aws:iam::{CASE_ACCOUNT}:role/reader"}))),
+        Case("public_site_policy_updated", False, cloudtrail=trail(1, event_name="PutBucketPolicy", bucket_name=CASE_SITE, request_parameters=_policy("*").replace(CASE_DATA, CASE_SITE))),
+        Case("refused_attempt", False, cloudtrail=trail(1, event_name="PutBucketPolicy", error_code="AccessDenied", request_parameters=_policy("*"))),
+    ),
+)
+
+LOGGING_EVASION = Detection(
+    id="logging_evasion",
+    title="Logging disabled or changed",
+    severity="high",
+    technique="T1562.008 Impair Defenses: Disable or Modify Cloud Logs",
+    sources=("cloudtrail",),
+    query_id="detect__logging_evasion",
+    summary="{principal} from {source_ip}: {changes} on {targets} ({refused} refused)",
+    runbook=(
+        "Re-enable the logging at once (PutBucketLogging / StartLogging), then treat everything the "
+        "principal did in the hour around it as hostile until explained: an attacker blinds the "
+        "logs before acting."
+    ),
+    false_positives=("Planned trail reorganisation", "Moving access logs to a new target bucket (a disable then an enable)"),
+    cases=(
+        Case("access_logging_disabled", True, cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA, "BucketLoggingStatus": {}}))),
+        Case("trail_stopped", True, cloudtrail=trail(1, event_source="cloudtrail.amazonaws.com", event_name="StopLogging", bucket_name=None, request_parameters=json.dumps({"name": "s3f-case-trail"}))),
+        Case(
+            "access_logging_enabled",
+            False,
+            cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA, "BucketLoggingStatus": {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "a/"}}})),
+        ),
+        Case("trail_started", False, cloudtrail=trail(1, event_source="cloudtrail.amazonaws.com", event_name="StartLogging", bucket_name=None)),
+    ),
+)
+
+CROSS_ACCOUNT_COPY = Detection(
+    id="cross_account_copy",
+    title="Data copied or replicated to another account",
+    severity="high",
+    technique="T1537 Transfer Data to Cloud Account",
+    sources=("cloudtrail", "s3_access"),
+    query_id="detect__cross_account_copy",
+    summary="{kind} on {bucket}: {principal} (account {account}) {operation_names}, {objects} object(s), {bytes_h}",
+    runbook=(
+        "Find which policy or ACL lets the foreign account in (bucket policy, access point, "
+        "replication role) and remove it; ask whether the account belongs to a partner. A "
+        "replication rule to an unknown account copies every new object: delete it first."
+    ),
+    false_positives=("Partners' accounts reading shared data (add them to own_accounts)", "Organisation backup accounts"),
+    limits=(("min_objects", 1, None),),
+    cases=(
+        Case(
+            "foreign_account_reads_objects",
+            True,
+            cloudtrail=trail(
+                3,
+                event_name="GetObject",
+                management_event=False,
+                event_category="Data",
+                object_key="exports/part-{i}.parquet",
+                user_identity_type="AssumedRole",
+                user_identity_arn=f"arn:aws:sts::{_FOREIGN}:assumed-role/copier/s",
+                user_identity_account_id=_FOREIGN,
+            ),
+        ),
+        Case("replication_configured", True, cloudtrail=trail(1, event_name="PutBucketReplication", request_parameters=json.dumps({"bucketName": CASE_DATA, "ReplicationConfiguration": {"Rule": {"Destination": {"Account": _FOREIGN}}}}))),
+        Case("own_account_reads", False, cloudtrail=trail(3, event_name="GetObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet")),
+        Case("aws_service_reads", False, cloudtrail=trail(3, event_name="GetObject", user_identity_type="AWSService", user_identity_arn=None, user_identity_account_id=_FOREIGN, object_key="k{i}")),
+    ),
+)
+
+MASS_DELETE = Detection(
+    id="mass_delete",
+    title="Mass deletion of objects",
+    severity="critical",
+    technique="T1485 Data Destruction",
+    sources=("s3_access", "cloudtrail"),
+    query_id="detect__mass_delete",
+    summary="{event_count} delete(s) on {bucket} by {actor} from {source_ip} via {origin} ({operation_names})",
+    runbook=(
+        "Stop the principal (revoke sessions, deny s3:Delete*), then recover: with versioning, "
+        "remove the delete markers; without it, restore from backup. Check for a lifecycle rule "
+        "added at the same time (drastic_changes)."
+    ),
+    false_positives=("Planned clean-ups and retention jobs", "Site deploys that sync with --delete"),
+    limits=(("period_minutes", 1, 1440), ("min_deletes", 1, None)),
+    cases=(
+        Case("batch_delete_of_80_objects", True, s3_access=access(80, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_ADMIN, key="exports/part-{i}.parquet", bytes_sent=None)),
+        Case("lifecycle_expiration_added", True, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}}))),
+        Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),
+        Case("lifecycle_transition_only", False, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Transition": {"Days": 30}}}}))),
+    ),
+)
+
+SSEC_REENCRYPTION = Detection(
+    id="ssec_reencryption",
+    title="Objects re-encrypted with customer-provided keys (SSE-C)",
+    severity="critical",
+    technique="T1486 Data Encrypted for Impact",
+    sources=("cloudtrail",),
+    query_id="detect__ssec_reencryption",
+    summary="{principal} from {source_ip} rewrote {objects} object(s) of {bucket} with SSE-C ({operation_names})",
+    runbook=(
+        "Ransomware pattern: the attacker encrypts objects with a key only they hold, then deletes "
+        "the originals. Revoke the principal now, block s3:PutObject with SSE-C by policy "
+        "(s3:x-amz-server-side-encryption-customer-algorithm), restore from versions or backups."
+    ),
+    false_positives=("Applications that use SSE-C by design (allowlist their principals)",),
+    limits=(("min_objects", 1, None),),
+    cases=(
+        Case("six_objects_rewritten_with_ssec", True, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec)),
+        Case("kms_rewrites", False, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_kms)),
+        Case("two_ssec_objects", False, cloudtrail=trail(2, event_name="PutObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec)),
+    ),
+)
+
+DETECTIONS = (BUCKET_MADE_PUBLIC, LOGGING_EVASION, CROSS_ACCOUNT_COPY, MASS_DELETE, SSEC_REENCRYPTION)
+

@@ -1,0 +1,158 @@
+"""Traffic detections over S3 server access logs: volume, denials, egress, first-seen readers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from s3forensics.detections.base import CASE_ACCOUNT, CASE_SITE, CASE_START, Case, Detection, access
+
+_ROLE = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/export-job"
+_MIB = 1024 * 1024
+_SEC = dt.timedelta(seconds=1)
+
+REQUEST_RATE_SPIKE = Detection(
+    id="request_rate_spike",
+    title="Request-rate spike from one IP or on a bucket",
+    severity="medium",
+    technique="T1499.002 Endpoint Denial of Service: Service Exhaustion Flood",
+    sources=("s3_access",),
+    query_id="detect__request_rate_spike",
+    summary="{scope} spike on {bucket} from {source_ip}: {event_count} GETs in {periods} hot period(s), peak {peak} per period, {bytes_h} sent",
+    runbook=(
+        "Check whether the source is a known crawler, monitoring probe or CDN; look at the keys "
+        "it asked for (evidence) and its user agents (s3_access__operations_by_user_agent). A "
+        "flood from one IP on a public site: rate-limit or block it at CloudFront/WAF; on a "
+        "private bucket: find the principal and revoke its credentials."
+    ),
+    false_positives=("Search-engine crawlers and uptime probes", "A CDN origin fetch storm after a cache purge", "Load tests the team forgot to announce"),
+    limits=(("period_minutes", 1, 1440), ("max_requests_per_ip", 1, None), ("max_requests_total", 1, None)),
+    cases=(
+        Case("one_ip_floods_gets", True, s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE)),
+        Case("busy_but_under_threshold", False, s3_access=access(550, every=dt.timedelta(milliseconds=500), bucket=CASE_SITE)),
+        Case("flood_of_heads_not_gets", False, s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE, operation="REST.HEAD.OBJECT")),
+        Case(
+            "allowlisted_monitoring_network",
+            False,
+            s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE, remote_ip="192.0.2.44"),
+            allow={"cidrs": ("192.0.2.0/26",)},
+        ),
+    ),
+)
+
+ACCESS_DENIED_BURST = Detection(
+    id="access_denied_burst",
+    title="Burst of access-denied answers",
+    severity="medium",
+    technique="T1619 Cloud Storage Object Discovery",
+    sources=("s3_access",),
+    query_id="detect__access_denied_burst",
+    summary="{event_count} requests from {actor} denied on {bucket} ({periods} burst period(s), peak {peak})",
+    runbook=(
+        "Denials in bursts across many keys mean someone probes for objects or permissions. Read "
+        "the denied keys (evidence); if a principal is named, check what it was trying to do and "
+        "whether its credentials leaked. Denials from one broken deploy job usually hit one prefix."
+    ),
+    false_positives=("A misconfigured job after a policy change", "Browsers following dead links on a site with a private bucket behind it"),
+    limits=(("period_minutes", 1, 1440), ("min_denied", 1, None), ("min_distinct_keys", 1, None)),
+    cases=(
+        Case("many_keys_denied", True, s3_access=access(30, http_status=403, error_code="AccessDenied", bytes_sent=243)),
+        Case("retry_loop_on_one_key", False, s3_access=access(30, http_status=403, error_code="AccessDenied", key="reports/q3.csv")),
+        Case("few_denials", False, s3_access=access(15, http_status=403, error_code="AccessDenied")),
+    ),
+)
+
+ANONYMOUS_ACCESS_PRIVATE = Detection(
+    id="anonymous_access_private",
+    title="Anonymous access succeeded on a bucket that needs authentication",
+    severity="high",
+    technique="T1530 Data from Cloud Storage",
+    sources=("s3_access",),
+    query_id="detect__anonymous_access_private",
+    summary="{event_count} anonymous request(s) from {source_ip} succeeded on {profile} bucket {bucket} ({bytes_h} sent)",
+    runbook=(
+        "The bucket answers unauthenticated requests: check its policy, ACLs and Block Public "
+        "Access now (s3forensics check). Restore the block, then list what was read (evidence and "
+        "s3_access__objects_read_by_actor) to judge the exposure."
+    ),
+    false_positives=("A bucket that is really public but whose profile says private: fix the profile",),
+    limits=(("min_requests", 1, None),),
+    cases=(
+        Case("anonymous_read_on_private_bucket", True, s3_access=access(3)),
+        Case("anonymous_read_on_public_site", False, s3_access=access(3, bucket=CASE_SITE)),
+        Case("anonymous_attempt_denied", False, s3_access=access(3, http_status=403, error_code="AccessDenied")),
+    ),
+)
+
+LARGE_EGRESS = Detection(
+    id="large_egress",
+    title="Large egress to one source",
+    severity="high",
+    technique="T1530 Data from Cloud Storage",
+    sources=("s3_access",),
+    query_id="detect__large_egress",
+    summary="{bytes_h} of {bucket} sent to {actor} from {source_ip} ({event_count} requests, {objects} objects, {periods} heavy period(s))",
+    runbook=(
+        "Confirm whether the principal and IP are expected to move this much data (a backup, an "
+        "export job). If not, revoke the principal's sessions, block the IP, and list the objects "
+        "read (s3_access__objects_read_by_actor) for the breach assessment."
+    ),
+    false_positives=("Backups, replication and analytics exports", "Large media downloads from a public site"),
+    limits=(("period_minutes", 1, 1440), ("min_bytes", 1, None), ("min_bytes_public", 1, None)),
+    cases=(
+        Case("role_downloads_600_mib_in_an_hour", True, s3_access=access(600, requester=_ROLE, remote_ip="203.0.113.50", bytes_sent=_MIB, object_size=_MIB, key="exports/part-{i}.parquet")),
+        Case("same_volume_from_public_site", False, s3_access=access(600, bucket=CASE_SITE, bytes_sent=_MIB, object_size=_MIB)),
+        Case("spread_over_many_hours", False, s3_access=access(600, every=dt.timedelta(seconds=30), requester=_ROLE, bytes_sent=_MIB, object_size=_MIB)),
+    ),
+)
+
+_HISTORY = access(20, at=CASE_START - dt.timedelta(days=3), every=dt.timedelta(minutes=5), requester=_ROLE, remote_ip="192.0.2.10", key="exports/old-{i}.csv", request_id="OLD{i}")
+
+NEW_PRINCIPAL_OR_IP_READING = Detection(
+    id="new_principal_or_ip_reading",
+    title="New principal or IP reading data",
+    severity="medium",
+    technique="T1078.004 Valid Accounts: Cloud Accounts",
+    sources=("s3_access",),
+    query_id="detect__new_principal_or_ip_reading",
+    summary="{new_what} never seen on {bucket} in the lookback read {event_count} object(s) ({objects} distinct, {bytes_h}) as {actor} from {source_ip}",
+    runbook=(
+        "A known principal from a new IP may mean stolen credentials; a new principal may be a new "
+        "job. Ask the owner of the principal; check CloudTrail for the session (AssumeRole source "
+        "IP, user agent). If unexplained, revoke the role's sessions and rotate its keys."
+    ),
+    false_positives=("New office or VPN egress IPs", "A new job or team member", "Short history: widen lookback_days"),
+    limits=(("lookback_days", 1, 366), ("warmup_hours", 0, 24 * 366), ("min_reads", 1, None)),
+    cases=(
+        Case("known_role_from_new_ip", True, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="203.0.113.66", key="exports/new-{i}.csv")),
+        Case("known_role_from_known_ip", False, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="192.0.2.10", key="exports/new-{i}.csv")),
+        Case("new_anonymous_visitor_on_public_site", False, s3_access=_HISTORY + access(10, bucket=CASE_SITE, remote_ip="203.0.113.67")),
+        Case(
+            "everything_new_during_warmup",
+            False,
+            s3_access=access(10, at=CASE_START + dt.timedelta(hours=1), requester=_ROLE, remote_ip="203.0.113.68"),
+        ),
+    ),
+)
+
+ENUMERATION = Detection(
+    id="enumeration",
+    title="Enumeration of bucket contents or configuration",
+    severity="medium",
+    technique="T1619 Cloud Storage Object Discovery",
+    sources=("s3_access", "cloudtrail"),
+    query_id="detect__enumeration",
+    summary="{event_count} list/HEAD/ACL/policy reads on {bucket} by {actor} from {source_ip} ({operation_names})",
+    runbook=(
+        "Listing and configuration reads in bulk precede exfiltration. Identify the principal; if it "
+        "is not an inventory or audit tool, check what it read next (large_egress, "
+        "new_principal_or_ip_reading) and contain its credentials."
+    ),
+    false_positives=("Backup and sync tools (rclone, aws s3 sync) listing before copying", "Security scanners and CSPM audits"),
+    limits=(("period_minutes", 1, 1440), ("min_requests", 1, None), ("min_operations", 1, None)),
+    cases=(
+        Case("bulk_heads_and_acl_reads", True, s3_access=access(250, every=dt.timedelta(seconds=5), operation="REST.HEAD.OBJECT", requester=_ROLE) + access(5, operation="REST.GET.ACL", requester=_ROLE)),
+        Case("a_few_listings", False, s3_access=access(150, every=dt.timedelta(seconds=20), operation="REST.GET.BUCKET", key=None, requester=_ROLE)),
+    ),
+)
+
+DETECTIONS = (REQUEST_RATE_SPIKE, ACCESS_DENIED_BURST, ANONYMOUS_ACCESS_PRIVATE, LARGE_EGRESS, NEW_PRINCIPAL_OR_IP_READING, ENUMERATION)

@@ -1,0 +1,45 @@
+"""The catalogue's score on the demo world: every scenario found, few false positives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s3forensics.cli import main
+from s3forensics.detections.evaluate import matches
+
+
+@pytest.fixture(scope="module")
+def scored(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict]:
+    out = tmp_path_factory.mktemp("evaluate") / "score.json"
+    code = main(["detect", "--evaluate", "--demo-dir", str(demo_world), "--format", "json", "-o", str(out)])
+    return code, json.loads(out.read_text())
+
+
+def test_every_scenario_found_by_its_expected_detections(scored: tuple[int, dict]) -> None:
+    code, score = scored
+    assert not score["errors"], score["errors"]
+    assert len(score["scenarios"]) >= 5
+    for scenario in score["scenarios"]:
+        assert scenario["found"], f"{scenario['id']} missed"
+        assert not scenario["missing"], f"{scenario['id']}: expected detections silent: {scenario['missing']}"
+    assert code == 0
+
+
+def test_false_positives_per_day_within_goal(scored: tuple[int, dict]) -> None:
+    _, score = scored
+    assert score["days"] > 0
+    assert score["false_positives_per_day"] <= 5, score["false_positive_findings"]
+
+
+def test_matching_needs_overlap_and_actor() -> None:
+    scenario = {"start": "2026-11-18T03:00:00Z", "end": "2026-11-18T04:00:00Z", "bucket": "b", "source_ips": ["203.0.113.1"], "principals": []}
+    base = {"first_seen": "2026-11-18T03:30:00Z", "last_seen": "2026-11-18T03:40:00Z", "bucket": "b", "source_ip": "203.0.113.1", "principal": None}
+    assert matches(base, scenario)
+    assert not matches({**base, "source_ip": "203.0.113.2"}, scenario)
+    assert not matches({**base, "first_seen": "2026-11-19T03:30:00Z", "last_seen": "2026-11-19T03:40:00Z"}, scenario)
+    assert not matches({**base, "bucket": "other"}, scenario)
+    assert matches({**base, "source_ip": None}, scenario)  # bucket-wide finding
+
