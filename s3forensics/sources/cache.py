@@ -1,0 +1,230 @@
+"""The local Parquet cache: ``<cache_dir>/<table>/date=YYYY-MM-DD/*.parquet``.
+
+``sync`` parses log files into the cache, streaming (rows are buffered per date and
+flushed in bounded batches). A manifest remembers which files/objects were ingested (by
+name and ETag or size+mtime) and which windows of each S3 location were fully listed,
+so loading the same window again reads nothing from S3 and a later window fetches only
+new objects. Whole files are cached (every row, whatever the window), so a later, wider
+window never misses rows of a file already ingested. The manifest lives outside the
+table folders (``<cache_dir>/_manifests/``) so engines globbing ``date=*/*.parquet``
+never see it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from s3forensics.config import default_cache_dir
+from s3forensics.schema import TABLES
+from s3forensics.sources import inputs as inp
+from s3forensics.sources.convert import iter_tables, table_kind
+from s3forensics.sources.report import LoadReport, LoadResult, ReportBuilder
+
+log = logging.getLogger(__name__)
+
+#: Rows buffered before the per-date buffers are written out.
+FLUSH_ROWS = 500_000
+
+
+def _manifest_path(cache_dir: Path, table: str) -> Path:
+    return cache_dir / "_manifests" / f"{table}.jsonl"
+
+
+def _read_manifest(path: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    files: dict[str, str] = {}
+    windows: list[dict[str, Any]] = []
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if "file" in entry:
+                    files[entry["file"]] = entry["version"]
+                elif "location" in entry:
+                    windows.append(entry)
+    return files, windows
+
+
+def _version(sf: inp.SourceFile) -> str:
+    if sf.bucket is not None:
+        return f"etag:{sf.etag}:{sf.size}"
+    stat = sf.path.stat() if sf.path is not None else None
+    return f"local:{stat.st_size}:{stat.st_mtime_ns}" if stat else "unknown"
+
+
+def _covered(windows: list[dict[str, Any]], location: str, start: datetime | None, end: datetime | None) -> bool:
+    if start is None or end is None:
+        return False
+    for w in windows:
+        if w["location"] == location and w["start"] <= start.isoformat() and end.isoformat() <= w["end"] and w.get("complete"):
+            return True
+    return False
+
+
+def sync(
+    kind: str,
+    inputs: Sequence[str | Path] | str | Path,
+    cache_dir: str | Path | None = None,
+    start: datetime | str | None = None,
+    end: datetime | str | None = None,
+    *,
+    session: Any = None,
+    progress: bool = False,
+    lag: timedelta = inp.DEFAULT_DELIVERY_LAG,
+) -> LoadReport:
+    """Parse new log files of ``inputs`` (pruned to the window by key name) into the cache.
+
+    Returns the report of what was read now (``rows`` = rows written to the cache).
+    """
+    table = table_kind(kind)
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    manifest = _manifest_path(cache_dir, table)
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    known, windows = _read_manifest(manifest)
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    todo: list[inp.SourceFile] = []
+    listed: list[str] = []
+    report = ReportBuilder(table)
+    for value in inputs:
+        if inp.is_s3(value) and _covered(windows, str(value), start, end):
+            log.info("%s: window already cached; nothing read from S3", value)
+            continue
+        files, _ = inp.expand_inputs([value], start, end, session=session, lag=lag)
+        todo.extend(sf for sf in files if known.get(sf.name) != _version(sf))
+        if inp.is_s3(value):
+            listed.append(str(value))
+    writer = _DateWriter(cache_dir / table, TABLES[table][1])
+    done: list[dict[str, str]] = []
+    for sf, parsed in iter_tables(kind, [], None, None, report, session, progress, files=todo):
+        writer.add(parsed)
+        done.append({"file": sf.name, "version": _version(sf)})
+        if writer.buffered >= FLUSH_ROWS:
+            writer.flush()
+            _append_manifest(manifest, done)
+            done = []
+    writer.flush()
+    # Files that yielded no table (skipped digests, unreadable) are not remembered, so a
+    # later sync retries them; files that parsed (even with rejects) are.
+    _append_manifest(manifest, done)
+    now = datetime.now(timezone.utc)
+    _append_manifest(
+        manifest,
+        [
+            {
+                "location": loc,
+                "start": start.isoformat() if start else None,
+                "end": end.isoformat() if end else None,
+                # Logs may still arrive for a window until its end + delivery lag has passed.
+                "complete": bool(end and now > end + lag),
+                "listed_at": now.isoformat(),
+            }
+            for loc in listed
+        ],
+    )
+    built = report.build()
+    log.info("sync %s: %s", table, built.summary())
+    return built
+
+
+def _append_manifest(path: Path, entries: list[dict[str, Any]]) -> None:
+    if not entries:
+        return
+    with open(path, "a", encoding="utf-8") as fh:
+        for entry in entries:
+            fh.write(json.dumps(entry) + "\n")
+
+
+class _DateWriter:
+    """Buffers canonical tables and writes them per UTC date partition."""
+
+    def __init__(self, root: Path, time_column: str) -> None:
+        self.root = root
+        self.time_column = time_column
+        self.tables: list[pa.Table] = []
+        self.buffered = 0
+        self.run = uuid.uuid4().hex[:12]
+        self.seq = 0
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self.tables.append(table)
+            self.buffered += table.num_rows
+
+    def flush(self) -> None:
+        if not self.tables:
+            return
+        table = pa.concat_tables(self.tables)
+        self.tables, self.buffered = [], 0
+        dates = pc.strftime(table[self.time_column], format="%Y-%m-%d")
+        for day in pc.unique(dates).to_pylist():
+            part = table.filter(pc.equal(dates, day))
+            folder = self.root / f"date={day}"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"part-{self.run}-{self.seq:05d}.parquet"
+            tmp = folder / f".{target.name}.tmp"
+            pq.write_table(part, tmp, compression="zstd")
+            os.replace(tmp, target)
+            self.seq += 1
+
+
+def read_cache(table: str, cache_dir: str | Path | None = None, start: datetime | None = None, end: datetime | None = None) -> pa.Table:
+    """Canonical rows of ``table`` in the cache within ``[start, end)`` (date folders pruned)."""
+    root = Path(cache_dir or default_cache_dir()) / table
+    schema, time_column = TABLES[table]
+    if not root.is_dir():
+        return schema.empty_table()
+    lo = start.strftime("%Y-%m-%d") if start else None
+    hi = end.strftime("%Y-%m-%d") if end else None
+    pieces = []
+    for folder in sorted(root.glob("date=*")):
+        day = folder.name[5:]
+        if (lo and day < lo) or (hi and day > hi):
+            continue
+        for f in sorted(folder.glob("*.parquet")):
+            pieces.append(pq.read_table(f, schema=schema))
+    if not pieces:
+        return schema.empty_table()
+    from s3forensics.sources.s3_access import filter_window
+
+    return filter_window(pa.concat_tables(pieces), time_column, start, end)
+
+
+def load_via_cache(
+    table: str,
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | str | None,
+    end: datetime | str | None,
+    *,
+    cache: str | Path | bool,
+    session: Any = None,
+    progress: bool = False,
+) -> LoadResult:
+    """Sync ``inputs`` into the cache, then read the window from it.
+
+    The report counts what this call read (``rows`` = rows parsed into the cache now);
+    ``cached_rows`` is the number of rows in ``frame``, all read from the cache.
+    """
+    from s3forensics.sources.s3_access import to_pandas
+
+    cache_dir = default_cache_dir() if cache is True else Path(cache)
+    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    report = sync(table, inputs, cache_dir, start, end, session=session, progress=progress)
+    data = read_cache(table, cache_dir, start, end)
+    builder = ReportBuilder(table)
+    builder.merge(report)
+    builder.cached_rows = data.num_rows
+    return LoadResult(frame=to_pandas(data), report=builder.build())

@@ -1,0 +1,358 @@
+"""Where logs come from: local files and folders, and ``s3://bucket/prefix`` locations.
+
+Inputs are expanded into ``SourceFile`` entries (in a stable, sorted order), pruned by the
+date in their key names when a time window is given (S3 only: nothing outside the window
+is downloaded), and read as chunks of whole lines so that a file of any size streams in
+bounded memory. Gzip is recognised by its magic bytes, not by the file name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from s3forensics.errors import SourceError
+
+log = logging.getLogger(__name__)
+
+#: Bytes of input handed to the parser at once (whole lines; the last line may run over).
+CHUNK_BYTES = 32 * 1024 * 1024
+#: How long after its records a log object may be written (AWS: "best effort", usually
+#: within a few hours); objects named up to this long after the window's end are read.
+DEFAULT_DELIVERY_LAG = timedelta(hours=6)
+#: How long before the window's start an object's name may be (clock skew, rounding).
+DEFAULT_EARLY_SLACK = timedelta(hours=1)
+#: Concurrent S3 downloads.
+DOWNLOAD_WORKERS = 8
+
+#: ``YYYY-mm-DD-HH-MM-SS-<id>`` (server access log object names, both layouts).
+_ACCESS_NAME = re.compile(r"(?:^|/)(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9A-Za-z]+$")
+#: ``<account>_CloudTrail_<region>_YYYYMMDDTHHMMZ_<id>.json.gz``.
+_TRAIL_NAME = re.compile(r"_CloudTrail_[a-z0-9-]+_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[0-9A-Za-z]+\.json(?:\.gz)?$")
+#: ``.../YYYY/MM/DD/...`` (date-partitioned access logs and CloudTrail).
+_DAY_FOLDER = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file or S3 object to read.
+
+    Attributes:
+        name: what messages and rejects call it (a path, or ``s3://bucket/key``).
+        path: local path, or None for S3 objects.
+        bucket: S3 bucket, for S3 objects.
+        key: S3 key, for S3 objects.
+        size: size in bytes when known.
+        etag: S3 ETag when known (the cache uses it to spot changed objects).
+    """
+
+    name: str
+    path: Path | None = None
+    bucket: str | None = None
+    key: str | None = None
+    size: int | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Whole lines of one file; ``truncated`` says why the file ended early, if it did."""
+
+    data: bytes
+    first_line: int
+    truncated: str | None = None
+
+
+def is_s3(value: str | Path) -> bool:
+    """True for ``s3://`` locations."""
+    return isinstance(value, str) and value.startswith("s3://")
+
+
+def split_s3(url: str) -> tuple[str, str]:
+    """``s3://bucket/prefix`` -> (bucket, prefix)."""
+    rest = url[5:]
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise SourceError(f"{url!r} names no bucket (expected s3://bucket/prefix)")
+    return bucket, prefix
+
+
+def name_time(key: str) -> datetime | None:
+    """The time written in a log object's name (delivery time), or None."""
+    match = _ACCESS_NAME.search(key)
+    if match:
+        y, mo, d, h, mi, s = (int(g) for g in match.groups())
+    else:
+        match = _TRAIL_NAME.search(key)
+        if not match:
+            return None
+        y, mo, d, h, mi = (int(g) for g in match.groups())
+        s = 0
+    try:
+        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def folder_day(key: str) -> datetime | None:
+    """The day of a ``/YYYY/MM/DD/`` folder in a key, as UTC midnight, or None."""
+    match = None
+    for match in _DAY_FOLDER.finditer("/" + key):
+        pass
+    if match is None:
+        return None
+    try:
+        return datetime(*(int(g) for g in match.groups()), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def in_window_by_name(
+    key: str,
+    start: datetime | None,
+    end: datetime | None,
+    lag: timedelta = DEFAULT_DELIVERY_LAG,
+    slack: timedelta = DEFAULT_EARLY_SLACK,
+) -> bool:
+    """Whether an object may hold records in ``[start, end)``, judging by its key only.
+
+    Keys without a recognisable date are always kept (read and filtered by row time).
+    """
+    if start is None and end is None:
+        return True
+    stamp = name_time(key)
+    if stamp is not None:
+        if start is not None and stamp < start - slack:
+            return False
+        if end is not None and stamp > end + lag:
+            return False
+        return True
+    day = folder_day(key)
+    if day is not None:
+        # A day folder may be by event time or by delivery time: keep a day of margin.
+        if start is not None and day + timedelta(days=2) <= start:
+            return False
+        if end is not None and day > end + lag + timedelta(days=1):
+            return False
+    return True
+
+
+def expand_local(value: str | Path) -> list[SourceFile]:
+    """A file, or every regular file under a folder (recursive, sorted, hidden names skipped)."""
+    path = Path(value).expanduser()
+    if path.is_file():
+        return [SourceFile(name=str(path), path=path, size=path.stat().st_size)]
+    if path.is_dir():
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        return [SourceFile(name=str(p), path=p, size=p.stat().st_size) for p in files]
+    raise SourceError(f"input {str(value)!r} is neither a file, a folder nor an s3:// location")
+
+
+def list_s3(
+    url: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    session: Any = None,
+    lag: timedelta = DEFAULT_DELIVERY_LAG,
+) -> tuple[list[SourceFile], int]:
+    """Objects under ``s3://bucket/prefix`` that may hold records in the window.
+
+    Returns:
+        (kept objects in key order, number pruned by key name).
+    """
+    from s3forensics import aws
+
+    bucket, prefix = split_s3(url)
+    client = aws.client("s3", session)
+    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
+    # Simple layout: keys sort by time, so listing can start just before the window.
+    if start is not None and _looks_simple_layout(prefix):
+        kwargs["StartAfter"] = prefix + (start - DEFAULT_EARLY_SLACK - timedelta(seconds=1)).strftime("%Y-%m-%d-%H-%M-%S")
+    kept: list[SourceFile] = []
+    pruned = 0
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key.endswith("/"):
+                    continue
+                if not in_window_by_name(key, start, end, lag):
+                    pruned += 1
+                    continue
+                kept.append(
+                    SourceFile(
+                        name=f"s3://{bucket}/{key}",
+                        bucket=bucket,
+                        key=key,
+                        size=obj.get("Size"),
+                        etag=(obj.get("ETag") or "").strip('"') or None,
+                    )
+                )
+    except Exception as exc:  # botocore errors carry the code; name the location
+        raise SourceError(f"cannot list {url}: {exc}") from exc
+    return kept, pruned
+
+
+def _looks_simple_layout(prefix: str) -> bool:
+    # The simple layout's prefix is a folder holding dated names directly; a prefix that
+    # already names part of a date (or a partitioned/CloudTrail folder) is not assumed.
+    return "AWSLogs" not in prefix and not re.search(r"\d{4}", prefix.rsplit("/", 1)[-1] or "x")
+
+
+def expand_inputs(
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    session: Any = None,
+    lag: timedelta = DEFAULT_DELIVERY_LAG,
+) -> tuple[list[SourceFile], int]:
+    """Every file/object of ``inputs``, in order; returns (files, pruned by key name)."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    files: list[SourceFile] = []
+    pruned = 0
+    for value in inputs:
+        if is_s3(value):
+            kept, n = list_s3(str(value), start, end, session=session, lag=lag)
+            files.extend(kept)
+            pruned += n
+        else:
+            files.extend(expand_local(value))
+    return files, pruned
+
+
+def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DOWNLOAD_WORKERS) -> Iterator[tuple[SourceFile, bytes | Exception]]:
+    """Download S3 objects concurrently, yielding them in input order (bounded read-ahead)."""
+    from s3forensics import aws
+
+    client = aws.client("s3", session, config_kwargs={"max_pool_connections": max(10, workers)})
+
+    def get(sf: SourceFile) -> bytes | Exception:
+        try:
+            return client.get_object(Bucket=sf.bucket, Key=sf.key)["Body"].read()
+        except Exception as exc:  # reported per object, the others still load
+            return exc
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: list[tuple[SourceFile, Any]] = []
+        for sf in files:
+            pending.append((sf, pool.submit(get, sf)))
+            if len(pending) >= workers * 4:
+                first, fut = pending.pop(0)
+                yield first, fut.result()
+        for sf, fut in pending:
+            yield sf, fut.result()
+
+
+def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
+    """A binary stream of the file's bytes as stored (gzip not yet undone)."""
+    if data is not None:
+        return io.BytesIO(data)
+    if sf.path is None:
+        raise SourceError(f"{sf.name}: no local path and no downloaded data")
+    try:
+        return open(sf.path, "rb")  # noqa: SIM115 (closed by the caller)
+    except OSError as exc:
+        raise SourceError(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
+
+
+def _decompressing(raw: BinaryIO) -> tuple[BinaryIO, bool]:
+    head = raw.read(2)
+    raw.seek(0) if raw.seekable() else None
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
+    return raw, False
+
+
+def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """The file's text as chunks of whole lines (gzip undone), in order.
+
+    A truncated or corrupt gzip stream ends the iteration with a chunk whose
+    ``truncated`` names the problem; its data then holds the incomplete last line.
+    """
+    raw = open_raw(sf, data)
+    try:
+        stream, gz = _decompressing(raw)
+        carry = b""
+        line_no = 1
+        while True:
+            try:
+                block = stream.read(chunk_bytes)
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                what = "gzip stream truncated" if isinstance(exc, EOFError) else "gzip stream corrupt"
+                yield Chunk(carry, line_no, truncated=f"{what} ({exc})" if gz else f"read error ({exc})")
+                return
+            if not block:
+                if carry:
+                    yield Chunk(carry, line_no)
+                return
+            buf = carry + block
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                carry = buf
+                continue
+            whole, carry = buf[: cut + 1], buf[cut + 1 :]
+            yield Chunk(whole, line_no)
+            line_no += whole.count(b"\n")
+    finally:
+        raw.close()
+
+
+def read_all(sf: SourceFile, data: bytes | None = None) -> tuple[bytes, str | None]:
+    """The whole (decompressed) content of a file, and a truncation message if any."""
+    parts: list[bytes] = []
+    problem = None
+    for chunk in iter_chunks(sf, data):
+        parts.append(chunk.data)
+        problem = chunk.truncated or problem
+    return b"".join(parts), problem
+
+
+def iter_file_data(files: Sequence[SourceFile], session: Any = None) -> Iterator[tuple[SourceFile, bytes | None, Exception | None]]:
+    """(file, downloaded bytes or None for local files, download error) in input order."""
+    s3_files = [sf for sf in files if sf.bucket is not None]
+    downloads = fetch_s3(s3_files, session) if s3_files else iter(())
+    for sf in files:
+        if sf.bucket is None:
+            yield sf, None, None
+        else:
+            got_sf, payload = next(downloads)
+            assert got_sf is sf
+            if isinstance(payload, Exception):
+                yield sf, None, payload
+            else:
+                yield sf, payload, None
+
+
+def to_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
+    """A timezone-aware UTC datetime from a datetime or ISO-8601 string (naive = UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise SourceError(f"{what} {value!r} is not an ISO-8601 time") from exc
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if not isinstance(value, datetime):
+        raise SourceError(f"{what} {value!r} is not a time")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,120 @@
+"""CloudTrail reader: file shapes, skipped digest/Insights files, JSON text kept, bad files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pandas as pd
+
+from s3forensics.schema import CLOUDTRAIL_COLUMNS
+from s3forensics.sources import load_cloudtrail
+
+
+def event(**overrides):
+    rec = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "AWSAccount", "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"},
+        "eventTime": "2026-11-16T10:00:00Z",
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": "curl/8.0",
+        "requestParameters": {"bucketName": "s3f-demo-data", "key": "exports/a.csv", "Host": "s3f-demo-data.s3.amazonaws.com"},
+        "responseElements": None,
+        "additionalEventData": {"bytesTransferredIn": 0, "bytesTransferredOut": 1234, "x-amz-id-2": "abc"},
+        "requestID": "REQ1",
+        "eventID": "EV1",
+        "readOnly": True,
+        "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::s3f-demo-data/exports/a.csv"}],
+        "eventType": "AwsApiCall",
+        "managementEvent": False,
+        "recipientAccountId": "111122223333",
+        "eventCategory": "Data",
+        "tlsDetails": {"tlsVersion": "TLSv1.3"},
+        "someFutureKey": {"nested": 1},
+    }
+    rec.update(overrides)
+    return rec
+
+
+def test_records_file_gz_and_canonical_columns(tmp_path):
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [event()]}).encode()))
+    result = load_cloudtrail(tmp_path)
+    frame = result.frame
+    assert tuple(frame.columns) == CLOUDTRAIL_COLUMNS
+    row = frame.iloc[0]
+    assert row["event_time"] == pd.Timestamp("2026-11-16T10:00:00Z")
+    assert row["user_identity_type"] == "AWSAccount" and row["user_identity_account_id"] == "ANONYMOUS_PRINCIPAL"
+    assert row["bucket_name"] == "s3f-demo-data" and row["object_key"] == "exports/a.csv"
+    assert row["bytes_transferred_out"] == 1234 and row["tls_version"] == "TLSv1.3"
+    assert list(row["resource_arns"]) == ["arn:aws:s3:::s3f-demo-data/exports/a.csv"]
+    assert list(row["resource_types"]) == ["AWS::S3::Object"]
+    assert bool(row["read_only"]) is True and bool(row["management_event"]) is False
+    # Original keys only: no null keys added, values intact, null object stays null.
+    assert json.loads(row["request_parameters"]) == event()["requestParameters"]
+    assert json.loads(row["additional_event_data"]) == event()["additionalEventData"]
+    assert pd.isna(row["response_elements"])
+
+
+def test_json_text_never_gains_keys_across_records(tmp_path):
+    records = [event(requestParameters={"a": 1}), event(requestParameters={"b": [1, {"c": None}]})]
+    (tmp_path / "f.json").write_text(json.dumps({"Records": records}))
+    texts = list(load_cloudtrail(tmp_path).frame["request_parameters"])
+    assert texts == ['{"a":1}', '{"b":[1,{"c":null}]}']
+
+
+def test_aws_service_and_string_mfa(tmp_path):
+    svc = event(userIdentity={"type": "AWSService", "invokedBy": "cloudtrail.amazonaws.com"})
+    role = event(userIdentity={"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/analytics-export/s",
+                               "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::111122223333:role/analytics-export", "userName": "analytics-export"},
+                                                  "attributes": {"mfaAuthenticated": "false"}}})
+    (tmp_path / "f.json").write_text(json.dumps([svc, role]))
+    frame = load_cloudtrail(tmp_path).frame
+    assert pd.isna(frame["user_identity_arn"].iloc[0]) and frame["user_identity_invoked_by"].iloc[0] == "cloudtrail.amazonaws.com"
+    assert frame["mfa_authenticated"].iloc[1] == "false"
+    assert frame["session_issuer_user_name"].iloc[1] == "analytics-export"
+
+
+def test_json_lines_with_bad_line(tmp_path):
+    lines = [json.dumps(event(eventID="1")), "{not json", json.dumps(event(eventID="3", eventTime="garbage")), json.dumps(event(eventID="4"))]
+    (tmp_path / "export.jsonl").write_text("\n".join(lines) + "\n")
+    rep = load_cloudtrail(tmp_path).report
+    assert rep.lines_read == 4 and rep.rows == 2 and rep.rejected == 2 and rep.balanced
+    assert list(rep.rejects["line"]) == [2, 3]
+
+
+def test_digest_and_insights_skipped_and_counted(tmp_path):
+    trail = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/16"
+    trail.mkdir(parents=True)
+    (trail / "111122223333_CloudTrail_us-east-1_20261116T1005Z_abc.json.gz").write_bytes(gzip.compress(json.dumps({"Records": [event()]}).encode()))
+    digest = tmp_path / "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/11/16"
+    digest.mkdir(parents=True)
+    (digest / "d.json.gz").write_bytes(gzip.compress(json.dumps({"digestStartTime": "x", "logFiles": []}).encode()))
+    (tmp_path / "insight.json").write_text(json.dumps({"Records": [{"eventType": "AwsCloudTrailInsight", "eventTime": "2026-11-16T10:00:00Z"}]}))
+    rep = load_cloudtrail(tmp_path).report
+    assert rep.rows == 1 and len(rep.skipped_files) == 2 and rep.lines_read == 1
+
+
+def test_bad_files_named_and_others_load(tmp_path):
+    (tmp_path / "good.json").write_text(json.dumps({"Records": [event()]}))
+    full = gzip.compress(json.dumps({"Records": [event() for _ in range(50)]}).encode())
+    (tmp_path / "trunc.json.gz").write_bytes(full[: len(full) // 2])
+    (tmp_path / "empty.json").write_bytes(b"")
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 10)
+    (tmp_path / "text.txt").write_text("hello\n")
+    result = load_cloudtrail(tmp_path)
+    rep = result.report
+    assert rep.rows == 1 and rep.balanced
+    notes = "\n".join(rep.messages)
+    for name in ("trunc.json.gz", "empty.json", "binary.bin", "text.txt"):
+        assert name in notes
+    assert "truncated" in notes
+
+
+def test_window(tmp_path):
+    recs = [event(eventTime=f"2026-11-16T{h:02d}:00:00Z", eventID=str(h)) for h in range(5)]
+    (tmp_path / "f.json").write_text(json.dumps({"Records": recs}))
+    result = load_cloudtrail(tmp_path, start="2026-11-16T01:00:00Z", end="2026-11-16T03:00:00Z")
+    assert list(result.frame["event_id"]) == ["1", "2"] and result.report.outside_window == 3
