@@ -1,7 +1,7 @@
 """The ``s3forensics`` command line: thin, it parses arguments and calls the library.
 
 Each command group lives in its own module with ``register(subparsers)``; the registry
-below lists them explicitly. Output contracts (``convert``, ``detect``, ``check``,
+below lists them explicitly and imports only the one a command needs. Output contracts (``convert``, ``detect``, ``check``,
 ``respond``) are relied on by users' scripts: keep them stable.
 """
 
@@ -16,22 +16,31 @@ from collections.abc import Sequence
 from s3forensics import __version__
 from s3forensics.errors import S3ForensicsError
 
-#: Modules that add command groups, each with ``register(subparsers) -> None``.
-#: A module that is missing is skipped, so a partial checkout still runs.
-COMMAND_MODULES: tuple[str, ...] = (
-    "s3forensics.cli_sandbox",
-    "s3forensics.demo.cli",
-    "s3forensics.sources.cli",
-    "s3forensics.queries_cli",
-    "s3forensics.detections.cli",
-    "s3forensics.checks.cli",
-    "s3forensics.actions.cli",
-    "s3forensics.reports",
-)
+#: Command -> (module that registers it, one-line help). Each module has
+#: ``register(subparsers)``; only the module of the command being run is imported, so
+#: ``s3forensics sandbox status`` does not pay for pandas, DuckDB or sqlglot.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": ("s3forensics.cli_sandbox", "run a local sandbox AWS account (moto on 127.0.0.1)"),
+    "demo-data": ("s3forensics.demo.cli", "generate the demo world's logs and ground truth"),
+    "convert": ("s3forensics.sources.cli", "convert S3 access logs or CloudTrail to JSON lines or Parquet"),
+    "sync": ("s3forensics.sources.cli", "parse logs into the local Parquet cache"),
+    "query": ("s3forensics.queries_cli", "run a query of the SQL library (DuckDB by default, or Athena)"),
+    "athena": ("s3forensics.queries_cli", "Athena tables and views over the log buckets"),
+    "detect": ("s3forensics.detections.cli", "run the anomaly detections over access logs and CloudTrail"),
+    "check": ("s3forensics.checks.cli", "setup checks: can this account detect and investigate?"),
+    "respond": ("s3forensics.actions.cli", "response actions: block, contain, notify, roll back"),
+    "automate": ("s3forensics.actions.cli", "the Lambda that blocks and notifies: package, plan, deploy"),
+    "report": ("s3forensics.reports", "run a notebook with papermill and render offline HTML"),
+    "demo": ("s3forensics.reports", "the main job: sandbox, demo world, all notebooks, reports"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every registered command group."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with ``command`` fully registered (``"*"``: every command).
+
+    Commands that are not registered are listed with their help line, so ``--help``
+    shows them all without importing them.
+    """
     parser = argparse.ArgumentParser(
         prog="s3forensics",
         description="Watch over S3 static sites, investigate suspicious access, respond.",
@@ -39,20 +48,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(subparsers)
+    wanted = set(COMMANDS) if command == "*" else ({command} if command in COMMANDS else set())
+    for module_name in dict.fromkeys(COMMANDS[name][0] for name in COMMANDS if name in wanted):
+        importlib.import_module(module_name).register(subparsers)
+    for name, (_, help_text) in COMMANDS.items():
+        if name not in subparsers.choices:
+            subparsers.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
@@ -70,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 141
 
 
 if __name__ == "__main__":

@@ -102,3 +102,21 @@ def test_console_command_runs(command: list[str]) -> None:
     out = subprocess.run([str(exe), *command], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "usage: s3forensics" in out.stdout
+
+
+def test_every_command_module_registers_its_commands() -> None:
+    from s3forensics.cli import COMMANDS, build_parser
+
+    parser = build_parser("*")
+    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 (argparse exposes no API)
+    for name in COMMANDS:
+        assert choices[name].add_help, f"{name} is listed but its module did not register it"
+
+
+def test_light_commands_do_not_import_pandas() -> None:
+    code = (
+        "import sys; from s3forensics.cli import build_parser; build_parser('sandbox');"
+        "print(','.join(m for m in ('pandas', 'duckdb', 'sqlglot', 'boto3') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -66,8 +66,10 @@ def test_no_credentials_every_check_unknown(monkeypatch: pytest.MonkeyPatch) -> 
     assert len({r.check_id for r in results}) >= 19
 
 
-def test_unreachable_endpoint_is_unknown_not_a_crash() -> None:
-    # offline_aws points AWS_ENDPOINT_URL at a dead loopback port.
+def test_unreachable_endpoint_is_unknown_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Port 9 (discard) on loopback: nothing listens there. Set it here, as an earlier
+    # test may already have pointed the session at the sandbox.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     results = run_checks(buckets=["s3f-demo-site"], ids=["s3_bucket_versioning_enabled", "guardduty_s3_protection_enabled"], max_attempts=1)
     assert [r.status for r in results] == [Status.UNKNOWN, Status.UNKNOWN]
     assert all("could not be reached" in r.message for r in results)
