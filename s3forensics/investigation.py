@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,19 @@ class Investigation:
             self.engine, self.start, self.end, config=config, params=params, ids=ids, sources=tuple(self.reports) or None
         )
 
+    def setup_checks(self, buckets: Sequence[str] = (), *, enabled: bool = True) -> "SetupSummary":
+        """Run the setup checks (through the standard AWS chain) for these buckets.
+
+        With ``enabled=False`` nothing is called and the tables are empty.
+        """
+        from s3forensics.checks import results_frame, run_checks
+        from s3forensics.checks.coverage import coverage_frame
+
+        results = run_checks(buckets=list(buckets) or None) if enabled else []
+        frame = results_frame(results)
+        failing = frame[frame["status"] != "PASS"].sort_values(["status", "severity", "check_id"]).reset_index(drop=True)
+        return SetupSummary(results=frame, failing=failing, coverage=coverage_frame(results))
+
     def load_summary(self) -> pd.DataFrame:
         """One row per source: files, lines read, rows, rejected, skipped files."""
         rows = []
@@ -192,3 +205,53 @@ def open_investigation(
     return Investigation(
         engine=DuckDBEngine(cache_dir=cache), start=s, end=e, reports=reports, cache_dir=cache, own_accounts=accounts
     )
+
+
+SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def rank_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings ordered most severe first, then by event count and first seen."""
+    if findings.empty:
+        return findings
+    rank = findings["severity"].astype("string").str.lower().map(SEVERITY_RANK).fillna(9)
+    ordered = findings.assign(_rank=rank).sort_values(["_rank", "event_count", "first_seen"], ascending=[True, False, True])
+    return ordered.drop(columns="_rank").reset_index(drop=True)
+
+
+def focus_actor(findings: pd.DataFrame, chosen: str = "") -> str | None:
+    """The actor to drill into: ``chosen`` when given, else the worst finding's IP or principal."""
+    if chosen:
+        return chosen
+    for row in rank_findings(findings).itertuples(index=False):
+        for value in (row.source_ip, row.principal):
+            if isinstance(value, str) and value and value != "-":
+                return value
+    return None
+
+
+def detection_errors(run: Any) -> pd.DataFrame:
+    """Detections that did not run (or ran incompletely) and why, plus input warnings."""
+    rows = [{"detection": name, "problem": why} for name, why in sorted(run.errors.items())]
+    rows += [{"detection": "(input)", "problem": text} for text in run.warnings]
+    return pd.DataFrame(rows, columns=["detection", "problem"])
+
+
+def report_window(end: str | datetime, days: int) -> tuple[datetime, datetime]:
+    """The period a scheduled report covers: ``days`` days ending at ``end`` (``"now"``: this hour)."""
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
+        raise ParameterError(f"DAYS must be a whole number of days between 1 and 366, got {days!r}")
+    if isinstance(end, str) and end.strip().lower() == "now":
+        stop = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    else:
+        stop = parse_time(end, "END")
+    return stop - timedelta(days=days), stop
+
+
+@dataclass(frozen=True)
+class SetupSummary:
+    """Setup checks for a report: the failing ones and the evidence-coverage matrix."""
+
+    results: pd.DataFrame
+    failing: pd.DataFrame
+    coverage: pd.DataFrame

@@ -9,6 +9,7 @@ job: sandbox, demo world, every notebook, reports, and the sandbox stopped again
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import logging
 import sys
@@ -75,9 +76,20 @@ def coerce_parameters(notebook: Path, raw: Sequence[tuple[str, str]]) -> dict[st
         if name not in declared:
             known = ", ".join(sorted(declared)) or "none"
             raise ParameterError(f"{notebook.name} has no parameter {name!r} (parameters: {known})")
-        kind = (declared[name].get("inferred_type_name") or "None").lower()
-        out[name] = _convert(name, text, kind, notebook)
+        out[name] = _convert(name, text, _kind(declared[name]), notebook)
     return out
+
+
+def _kind(info: Mapping[str, Any]) -> str:
+    """The type of a declared parameter: its annotation, else the type of its default."""
+    annotated = str(info.get("inferred_type_name") or "None")
+    if annotated != "None":
+        return annotated.lower()
+    try:
+        default = ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return "none"
+    return "none" if default is None else type(default).__name__.lower()
 
 
 def _convert(name: str, text: str, kind: str, notebook: Path) -> Any:

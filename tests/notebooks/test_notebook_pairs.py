@@ -44,3 +44,18 @@ def test_thin_notebook(ipynb: Path) -> None:
         assert banned not in code, f"{ipynb.name} contains {banned.strip()!r}: move that into the library"
     tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", ())]
     assert len(tagged) == 1, f"{ipynb.name} needs exactly one cell tagged 'parameters'"
+
+
+@pytest.mark.parametrize("ipynb", PAIRS, ids=lambda p: p.stem)
+def test_papermill_reads_every_parameter(ipynb: Path) -> None:
+    import ast
+
+    import papermill
+
+    nb = nbformat.read(ipynb, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", ()))
+    assigned = [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign) for t in node.targets]
+    declared = papermill.inspect_notebook(str(ipynb))
+    assert sorted(declared) == sorted(assigned), "papermill could not parse some parameter lines (quotes in comments?)"
+    undocumented = [name for name, info in declared.items() if not info.get("help")]
+    assert not undocumented, f"parameters without a comment saying what they are: {undocumented}"

@@ -1,0 +1,97 @@
+"""01_anomaly_investigation and 04_periodic_report, run with papermill on the demo world."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nb_outputs import joined
+from s3forensics.errors import NotebookError
+from s3forensics.reports import run_report
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def _truth(demo_world: Path) -> dict[str, dict]:
+    return {s["id"]: s for s in json.loads((demo_world / "ground_truth.json").read_text())["scenarios"]}
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object) -> Path:
+    return tmp_path_factory.mktemp("reports-01-04")
+
+
+def test_investigation_shows_every_incident_and_drills_into_the_worst(reports: Path, demo_world: Path) -> None:
+    result = run_report("01_anomaly_investigation", {}, reports)
+    text = joined(result.executed)
+    truth = _truth(demo_world)
+    for detection in ("request_rate_spike", "secret_file_probing", "large_egress", "bucket_made_public", "mass_delete"):
+        assert detection in text, f"{detection} not shown"
+    assert truth["get_flood"]["source_ips"][0] in text
+    assert "### Actor: `" in text
+
+
+def test_investigation_focus_on_the_exfiltration_ip(reports: Path, demo_world: Path) -> None:
+    exfil = _truth(demo_world)["role_exfiltration"]
+    ip = exfil["source_ips"][0]
+    result = run_report("01_anomaly_investigation", {"FOCUS": ip, "INTERVAL": "day"}, reports, stem="01-focus")
+    text = joined(result.executed)
+    assert f"### Actor: `{ip}`" in text
+    assert f"{len(exfil['objects'])} objects read" in text
+    assert f"of {len(exfil['objects'])} (page 1 of" in text
+    shown = [key for key in exfil["objects"] if key in text]
+    assert len(shown) >= 10, "the largest objects read should be on the first page"
+
+
+def test_periodic_report_lists_findings_and_coverage_gaps(reports: Path) -> None:
+    result = run_report("04_periodic_report", {"DAYS": 7}, reports)
+    text = joined(result.executed)
+    assert "Report for 2026-11-16 00:00 to 2026-11-23 00:00 UTC (7 days)" in text
+    assert "mass_delete" in text and "critical" in text
+    # The demo account's deliberate gaps show up as failing checks.
+    assert "cloudtrail_s3_data_events_read" in text
+    assert "who read this object" in text.lower()
+    assert result.html.stat().st_size > 100_000
+
+
+def test_scheduled_report_on_an_empty_window_exits_non_zero(reports: Path) -> None:
+    exe = str(Path(sys.executable).with_name("s3forensics"))
+    out = subprocess.run(
+        [exe, "report", "04_periodic_report", "-p", "END", "2026-10-01T00:00:00Z", "-p", "DAYS", "1", "--output", str(reports)],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+    assert out.returncode == 1
+    assert "failed in cell" in out.stderr and "No access-log rows between 2026-09-30 00:00 and 2026-10-01 00:00 UTC" in out.stderr
+    assert not (reports / "04_periodic_report.html").exists() or "DAYS" not in out.stderr
+
+
+def test_wrong_parameter_type_stops_before_running(reports: Path) -> None:
+    exe = str(Path(sys.executable).with_name("s3forensics"))
+    out = subprocess.run([exe, "report", "04_periodic_report", "-p", "DAYS", "seven", "--output", str(reports)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1
+    assert "parameter DAYS of 04_periodic_report.ipynb expects int, got 'seven'" in out.stderr
+
+
+def test_report_window_rejects_bad_days() -> None:
+    from s3forensics.errors import ParameterError
+    from s3forensics.investigation import report_window
+
+    with pytest.raises(ParameterError, match="DAYS must be a whole number"):
+        report_window("2026-11-23T00:00:00Z", 0)
+    start, end = report_window("2026-11-23T00:00:00Z", 1)
+    assert (end - start).days == 1 and end.isoformat() == "2026-11-23T00:00:00+00:00"
+
+
+def test_failed_run_keeps_no_html(reports: Path) -> None:
+    with pytest.raises(NotebookError, match="No access-log rows"):
+        run_report("04_periodic_report", {"END": "2026-10-01T00:00:00Z", "DAYS": 1}, reports, stem="empty")
+    assert not (reports / "empty.html").exists()
+    assert (reports / "empty.failed.ipynb").exists()
