@@ -7,6 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.s3forensics-installed
 UV_VERSION := 0.13.9
+# The kit's working folder (sandbox state, Parquet cache, audit log) stays in the clone.
+export S3FORENSICS_HOME ?= $(CURDIR)/.s3forensics
 
 .PHONY: demo test install bench lint clean-reports distclean
 
