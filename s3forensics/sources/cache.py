@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from s3forensics.config import default_cache_dir
+from s3forensics.errors import ConfigError
 from s3forensics.schema import TABLES
 from s3forensics.sources import inputs as inp
 from s3forensics.sources.convert import iter_tables, table_kind
@@ -99,19 +100,39 @@ def sync(
     todo: list[inp.SourceFile] = []
     listed: list[str] = []
     report = ReportBuilder(table)
+    from s3forensics.sources import cloudwatch
+
+    logs_inputs: list[str] = []
     for value in inputs:
+        if cloudwatch.is_logs(value):
+            # Log groups are read for the window (rows of that window only, without those
+            # of windows already cached for the same group, so nothing is cached twice).
+            if start is None or end is None:
+                raise ConfigError(f"{value}: syncing a CloudWatch Logs group needs both start and end")
+            if _covered(windows, str(value), start, end):
+                log.info("%s: window already cached; nothing read", value)
+            else:
+                logs_inputs.append(str(value))
+                listed.append(str(value))
+            continue
         if inp.is_s3(value) and _covered(windows, str(value), start, end):
             log.info("%s: window already cached; nothing read from S3", value)
             continue
-        files, _ = inp.expand_inputs([value], start, end, session=session, lag=lag)
+        expanded = inp.expand_inputs([value], start, end, session=session, lag=lag)
+        files = expanded.files
+        for location, reason in expanded.skipped:
+            report.skip(location, reason)
         todo.extend(sf for sf in files if known.get(sf.name) != _version(sf))
         if inp.is_s3(value):
             listed.append(str(value))
     writer = _DateWriter(cache_dir / table, TABLES[table][1])
     done: list[dict[str, str]] = []
-    for sf, parsed in iter_tables(kind, [], None, None, report, session, progress, files=todo):
+    for batch, parsed in _chain(
+        iter_tables(kind, [], None, None, report, session, progress, files=todo),
+        _logs_tables(kind, logs_inputs, windows, start, end, report, session),
+    ):
         writer.add(parsed)
-        done.append({"file": sf.name, "version": _version(sf)})
+        done.extend({"file": sf.name, "version": _version(sf)} for sf in batch)
         if writer.buffered >= FLUSH_ROWS:
             writer.flush()
             _append_manifest(manifest, done)
@@ -138,6 +159,33 @@ def sync(
     built = report.build()
     log.info("sync %s: %s", table, built.summary())
     return built
+
+
+def _chain(*iterators: Any) -> Any:
+    for it in iterators:
+        yield from it
+
+
+def _logs_tables(
+    kind: str, urls: list[str], windows: list[dict[str, Any]], start: datetime | None, end: datetime | None,
+    report: ReportBuilder, session: Any,
+) -> Any:
+    """Tables of ``logs://`` inputs for the window, minus rows of windows already cached."""
+    time_column = TABLES[table_kind(kind)][1]
+    for url in urls:
+        done = [(w["start"], w["end"]) for w in windows if w["location"] == url and w.get("start") and w.get("end")]
+        for _, parsed in iter_tables(kind, [url], start, end, report, session, files=[]):
+            for lo, hi in done:
+                col = parsed[time_column]
+                inside = pc.and_(pc.greater_equal(col, pa.scalar(datetime.fromisoformat(lo), col.type)),
+                                 pc.less(col, pa.scalar(datetime.fromisoformat(hi), col.type)))
+                dropped = pc.sum(pc.cast(inside, pa.int64())).as_py() or 0
+                if dropped:
+                    parsed = parsed.filter(pc.invert(inside))
+                    report.rows -= dropped
+                    report.outside_window += dropped
+                    report.note(f"{url}: {dropped} rows of [{lo}, {hi}) were already in the cache")
+            yield [], parsed
 
 
 def _append_manifest(path: Path, entries: list[dict[str, Any]]) -> None:

@@ -39,7 +39,7 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=KIND_CHOICES, help="log format")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive, .gz or not) or s3://bucket/prefix")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders (recursive, .gz or not), s3://bucket/prefix (any layout) or logs://LOG_GROUP[/STREAM_PREFIX]")
     parser.add_argument("--start", help="window start, ISO-8601 (UTC when no offset), inclusive")
     parser.add_argument("--end", help="window end, ISO-8601 (UTC when no offset), exclusive")
     parser.add_argument("--progress", action="store_true", help="show a progress bar")

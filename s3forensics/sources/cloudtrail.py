@@ -295,13 +295,21 @@ def iter_cloudtrail_tables(
     session: Any = None,
     progress: bool = False,
     files: Sequence[inp.SourceFile] | None = None,
-) -> Iterator[tuple[inp.SourceFile, pa.Table]]:
-    """Stream canonical tables (one per file, in input order) into ``report``."""
+) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
+    """Stream canonical tables (one per file, with ``[file]``, in input order) into ``report``."""
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    from s3forensics.sources import cloudwatch
+
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    logs_inputs = [v for v in inputs if cloudwatch.is_logs(v)]
     if files is None:
-        files, pruned = inp.expand_inputs(inputs, start, end, session=session)
-        if pruned:
-            log.info("skipped %d objects outside the time window by key name", pruned)
+        expanded = inp.expand_inputs([v for v in inputs if not cloudwatch.is_logs(v)], start, end, session=session)
+        files = expanded.files
+        if expanded.pruned:
+            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
+        for location, reason in expanded.skipped:
+            report.skip(location, reason)
     bar = _progress(files, progress, "cloudtrail")
     for sf, data, error in inp.iter_file_data(files, session):
         if bar is not None:
@@ -326,7 +334,10 @@ def iter_cloudtrail_tables(
         if table is None:
             continue
         report.files += 1
-        yield sf, table
+        yield [sf], table
+    for url in logs_inputs:
+        for table in cloudwatch.load_tables("cloudtrail", str(url), start, end, report, session):
+            yield [], table  # no file to remember: the cache re-reads log groups
     if bar is not None:
         bar.close()
 

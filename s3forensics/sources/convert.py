@@ -47,7 +47,8 @@ def iter_tables(
     progress: bool = False,
     files: Sequence[Any] | None = None,
 ) -> Iterator[tuple[Any, pa.Table]]:
-    """(source file, canonical table) pairs for either kind, streaming."""
+    """(source files, canonical table) pairs for either kind, streaming (the files are those
+    whose rows the table completes)."""
     if table_kind(kind) == "s3_access":
         from s3forensics.sources.s3_access import iter_s3_access_tables
 

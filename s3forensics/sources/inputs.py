@@ -11,7 +11,9 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+import os
 import re
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -159,6 +161,26 @@ def expand_local(value: str | Path) -> list[SourceFile]:
     raise SourceError(f"input {str(value)!r} is neither a file, a folder nor an s3:// location")
 
 
+_CLIENTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def s3_client(session: Any = None) -> Any:
+    """One S3 client per session and endpoint, shared by listings and downloads (thread-safe;
+    building a client costs ~0.2 s)."""
+    from s3forensics import aws
+
+    key = (id(session), os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_ENDPOINT_URL_S3"),
+           os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_PROFILE"), os.environ.get("AWS_REGION"))
+    with _CLIENTS_LOCK:
+        cached = _CLIENTS.get(key)
+        if cached is not None and cached[0] is session:
+            return cached[1]
+        client = aws.client("s3", session, config_kwargs={"max_pool_connections": max(10, DOWNLOAD_WORKERS * 2)})
+        _CLIENTS[key] = (session, client)
+        return client
+
+
 def list_s3(
     url: str,
     start: datetime | None = None,
@@ -166,49 +188,35 @@ def list_s3(
     *,
     session: Any = None,
     lag: timedelta = DEFAULT_DELIVERY_LAG,
-) -> tuple[list[SourceFile], int]:
+    client: Any = None,
+) -> Any:
     """Objects under ``s3://bucket/prefix`` that may hold records in the window.
 
+    Any prefix works: the bucket root, a base prefix holding both access log layouts and
+    CloudTrail, one layout's folder, or part of a key name (see ``s3_listing``).
+
     Returns:
-        (kept objects in key order, number pruned by key name).
+        ``s3_listing.S3Listing`` (kept objects in key order, objects pruned by name,
+        folders skipped by name, list requests made).
     """
-    from s3forensics import aws
+    from s3forensics.sources.s3_listing import list_location
 
     bucket, prefix = split_s3(url)
-    client = aws.client("s3", session)
-    kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
-    # Simple layout: keys sort by time, so listing can start just before the window.
-    if start is not None and _looks_simple_layout(prefix):
-        kwargs["StartAfter"] = prefix + (start - DEFAULT_EARLY_SLACK - timedelta(seconds=1)).strftime("%Y-%m-%d-%H-%M-%S")
-    kept: list[SourceFile] = []
-    pruned = 0
+    client = client or s3_client(session)
     try:
-        for page in client.get_paginator("list_objects_v2").paginate(**kwargs):
-            for obj in page.get("Contents", []):
-                key = obj["Key"]
-                if key.endswith("/"):
-                    continue
-                if not in_window_by_name(key, start, end, lag):
-                    pruned += 1
-                    continue
-                kept.append(
-                    SourceFile(
-                        name=f"s3://{bucket}/{key}",
-                        bucket=bucket,
-                        key=key,
-                        size=obj.get("Size"),
-                        etag=(obj.get("ETag") or "").strip('"') or None,
-                    )
-                )
+        return list_location(client, bucket, prefix, start, end, lag=lag, slack=DEFAULT_EARLY_SLACK)
     except Exception as exc:  # botocore errors carry the code; name the location
         raise SourceError(f"cannot list {url}: {exc}") from exc
-    return kept, pruned
 
 
-def _looks_simple_layout(prefix: str) -> bool:
-    # The simple layout's prefix is a folder holding dated names directly; a prefix that
-    # already names part of a date (or a partitioned/CloudTrail folder) is not assumed.
-    return "AWSLogs" not in prefix and not re.search(r"\d{4}", prefix.rsplit("/", 1)[-1] or "x")
+@dataclass(frozen=True)
+class Expanded:
+    """Inputs expanded into files: ``files`` in order, ``pruned`` by key name, ``skipped``
+    (location, reason) folders not read by name (digest, Insights)."""
+
+    files: list[SourceFile]
+    pruned: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 def expand_inputs(
@@ -218,27 +226,27 @@ def expand_inputs(
     *,
     session: Any = None,
     lag: timedelta = DEFAULT_DELIVERY_LAG,
-) -> tuple[list[SourceFile], int]:
-    """Every file/object of ``inputs``, in order; returns (files, pruned by key name)."""
+) -> Expanded:
+    """Every file/object of ``inputs``, in order, with what was pruned or skipped."""
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     files: list[SourceFile] = []
     pruned = 0
+    skipped: list[tuple[str, str]] = []
     for value in inputs:
         if is_s3(value):
-            kept, n = list_s3(str(value), start, end, session=session, lag=lag)
-            files.extend(kept)
-            pruned += n
+            listing = list_s3(str(value), start, end, session=session, lag=lag)
+            files.extend(listing.files)
+            pruned += listing.pruned
+            skipped.extend(listing.skipped)
         else:
             files.extend(expand_local(value))
-    return files, pruned
+    return Expanded(files, pruned, tuple(skipped))
 
 
 def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DOWNLOAD_WORKERS) -> Iterator[tuple[SourceFile, bytes | Exception]]:
     """Download S3 objects concurrently, yielding them in input order (bounded read-ahead)."""
-    from s3forensics import aws
-
-    client = aws.client("s3", session, config_kwargs={"max_pool_connections": max(10, workers)})
+    client = s3_client(session)
 
     def get(sf: SourceFile) -> bytes | Exception:
         try:

@@ -286,6 +286,7 @@ def parse_chunk(
     report: ReportBuilder,
     start: datetime | None = None,
     end: datetime | None = None,
+    locate: "_Locator | None" = None,
 ) -> pa.Table:
     """Parse whole lines of one file into a canonical table; rejects go to ``report``.
 
@@ -296,6 +297,8 @@ def parse_chunk(
         report: receives lines_read, rows, rejected, outside_window.
         start: keep rows with ``time >= start`` (UTC).
         end: keep rows with ``time < end`` (UTC).
+        locate: for a batch of several files' lines, maps a line's index in ``data`` to
+            (file, line number); ``file`` and ``first_line`` are then unused.
     """
     if not data:
         return S3_ACCESS_SCHEMA.empty_table()
@@ -316,7 +319,8 @@ def parse_chunk(
     ok_np[positions] = True
     bad = np.flatnonzero(~ok_np)
     if len(bad):
-        table, positions = _fallback(lines, bad, table, positions, file, first_line, report)
+        locate = locate or _Locator.single(file, first_line)
+        table, positions = _fallback(lines, bad, table, positions, locate, report)
     if len(positions) > 1 and np.any(np.diff(positions) < 0):
         table = table.take(pa.array(np.argsort(positions, kind="stable")))
     if start is not None or end is not None:
@@ -328,7 +332,7 @@ def parse_chunk(
 
 
 def _fallback(
-    lines: pa.Array, bad: np.ndarray, table: pa.Table, positions: np.ndarray, file: str, first_line: int, report: ReportBuilder
+    lines: pa.Array, bad: np.ndarray, table: pa.Table, positions: np.ndarray, locate: "_Locator", report: ReportBuilder
 ) -> tuple[pa.Table, np.ndarray]:
     rescued: list[dict[str, Any]] = []
     rescued_at: list[int] = []
@@ -336,7 +340,7 @@ def _fallback(
         text = lines[i].as_py()
         parsed = parse_line(text)
         if isinstance(parsed, str):
-            report.reject(file, first_line + i, parsed, text)
+            report.reject(*locate(i), parsed, text)
         else:
             rescued.append(parsed)
             rescued_at.append(i)
@@ -358,6 +362,70 @@ def filter_window(table: pa.Table, column: str, start: datetime | None, end: dat
     return table if mask is None else table.filter(mask)
 
 
+class _Locator:
+    """Maps a line's index in a batch to (file, line number in that file)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.first_lines: list[int] = []
+        self.starts: list[int] = []
+
+    @classmethod
+    def single(cls, file: str, first_line: int) -> "_Locator":
+        loc = cls()
+        loc.add(file, first_line, 0)
+        return loc
+
+    def add(self, file: str, first_line: int, start_index: int) -> None:
+        self.names.append(file)
+        self.first_lines.append(first_line)
+        self.starts.append(start_index)
+
+    def __call__(self, index: int) -> tuple[str, int]:
+        piece = int(np.searchsorted(self.starts, index, side="right")) - 1
+        return self.names[piece], self.first_lines[piece] + index - self.starts[piece]
+
+
+#: Lines of many small files are parsed together (per-call overhead dominates otherwise).
+BATCH_BYTES = 16 * 1024 * 1024
+
+
+class _Batch:
+    """Whole lines of several files, parsed in one call; per-file notes kept exact."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.locate = _Locator()
+        self.lines = 0
+        self.size = 0
+        self.files: list[inp.SourceFile] = []
+        self.file_lines: dict[str, int] = {}
+
+    def add(self, sf: inp.SourceFile, data: bytes, first_line: int) -> None:
+        if not data:
+            return
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        count = data.count(b"\n")
+        self.locate.add(sf.name, first_line, self.lines)
+        self.parts.append(data)
+        self.lines += count
+        self.size += len(data)
+        self.file_lines[sf.name] = self.file_lines.get(sf.name, 0) + count
+
+    def parse(self, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
+        rejects_before = len(report.rejects)
+        data = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        table = parse_chunk(data, "", 1, report, start, end, locate=self.locate)
+        rejected: dict[str, int] = {}
+        for r in report.rejects[rejects_before:]:
+            rejected[r.file] = rejected.get(r.file, 0) + 1
+        for name, count in rejected.items():
+            if count == self.file_lines.get(name):
+                report.note(f"{name}: not an S3 server access log (none of its {count} lines parsed)")
+        return table
+
+
 def iter_s3_access_tables(
     inputs: Sequence[str | Path] | str | Path,
     start: datetime | str | None = None,
@@ -367,14 +435,29 @@ def iter_s3_access_tables(
     session: Any = None,
     progress: bool = False,
     files: Sequence[inp.SourceFile] | None = None,
-) -> Iterator[tuple[inp.SourceFile, pa.Table]]:
-    """Stream canonical tables (one or more per file, in input order) into ``report``."""
+    batch_bytes: int = BATCH_BYTES,
+) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
+    """Stream canonical tables, in input order, into ``report``.
+
+    Lines of consecutive files are parsed in batches of about ``batch_bytes``; each table
+    comes with the files whose lines it completes (a large file may span several tables,
+    and is listed with its last one).
+    """
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    from s3forensics.sources import cloudwatch
+
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    logs_inputs = [v for v in inputs if cloudwatch.is_logs(v)]
     if files is None:
-        files, pruned = inp.expand_inputs(inputs, start, end, session=session)
-        if pruned:
-            log.info("skipped %d objects outside the time window by key name", pruned)
+        expanded = inp.expand_inputs([v for v in inputs if not cloudwatch.is_logs(v)], start, end, session=session)
+        files = expanded.files
+        if expanded.pruned:
+            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
+        for location, reason in expanded.skipped:
+            report.skip(location, reason)
     bar = _progress(files, progress, "s3 access logs")
+    batch = _Batch()
     for sf, data, error in inp.iter_file_data(files, session):
         if bar is not None:
             bar.update(1)
@@ -383,40 +466,41 @@ def iter_s3_access_tables(
             report.note(f"{sf.name}: cannot download ({error}); other files still load")
             continue
         report.files += 1
-        yield from ((sf, t) for t in _parse_file(sf, data, report, start, end))
+        try:
+            seen = False
+            for chunk in inp.iter_chunks(sf, data):
+                seen = seen or bool(chunk.data)
+                if chunk.truncated:
+                    partial = chunk.data
+                    cut = partial.rfind(b"\n") + 1
+                    batch.add(sf, partial[:cut], chunk.first_line)
+                    tail = partial[cut:]
+                    if tail:
+                        report.lines_read += 1
+                        line_no = chunk.first_line + partial[:cut].count(b"\n")
+                        report.reject(sf.name, line_no, f"incomplete last line: {chunk.truncated}",
+                                      tail.decode("utf-8", errors="replace"))
+                    report.note(f"{sf.name}: {chunk.truncated}; lines before the damage were read")
+                    break
+                batch.add(sf, chunk.data, chunk.first_line)
+                if batch.size >= batch_bytes:
+                    table = batch.parse(report, start, end)
+                    done, batch = batch, _Batch()
+                    yield [f for f in done.files], table
+            if not seen:
+                report.note(f"{sf.name}: empty file (no lines)")
+        except OSError as exc:
+            report.skip(sf.name, f"cannot read: {exc}")
+            report.note(f"{sf.name}: cannot read ({exc}); other files still load")
+            continue
+        batch.files.append(sf)
+    if batch.parts or batch.files:
+        yield batch.files, (batch.parse(report, start, end) if batch.parts else S3_ACCESS_SCHEMA.empty_table())
+    for url in logs_inputs:
+        for table in cloudwatch.load_tables("s3_access", str(url), start, end, report, session):
+            yield [], table  # no file to remember: the cache re-reads log groups
     if bar is not None:
         bar.close()
-
-
-def _parse_file(sf: inp.SourceFile, data: bytes | None, report: ReportBuilder, start: datetime | None, end: datetime | None) -> Iterator[pa.Table]:
-    lines_before, rows_before = report.lines_read, report.rows
-    try:
-        for chunk in inp.iter_chunks(sf, data):
-            if chunk.truncated:
-                partial = chunk.data
-                cut = partial.rfind(b"\n") + 1
-                if cut:
-                    yield parse_chunk(partial[:cut], sf.name, chunk.first_line, report, start, end)
-                tail = partial[cut:]
-                if tail:
-                    report.lines_read += 1
-                    line_no = chunk.first_line + partial[:cut].count(b"\n")
-                    report.reject(sf.name, line_no, f"incomplete last line: {chunk.truncated}",
-                                  tail.decode("utf-8", errors="replace"))
-                report.note(f"{sf.name}: {chunk.truncated}; lines before the damage were read")
-                break
-            yield parse_chunk(chunk.data, sf.name, chunk.first_line, report, start, end)
-    except OSError as exc:
-        report.skip(sf.name, f"cannot read: {exc}")
-        report.note(f"{sf.name}: cannot read ({exc}); other files still load")
-        return
-    lines = report.lines_read - lines_before
-    if lines == 0:
-        report.note(f"{sf.name}: empty file (no lines)")
-    elif report.rows == rows_before and report.outside_window == 0 and lines > 0:
-        rejected_here = sum(1 for r in report.rejects[-lines:] if r.file == sf.name)
-        if rejected_here == lines:
-            report.note(f"{sf.name}: not an S3 server access log (none of its {lines} lines parsed)")
 
 
 def _progress(files: Sequence[inp.SourceFile], enabled: bool, what: str) -> Any:
