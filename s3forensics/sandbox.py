@@ -225,21 +225,33 @@ SITE_FILES: dict[str, tuple[str, bytes]] = {
 }
 
 
-def _public_read_policy(bucket: str) -> str:
-    return json.dumps(
+def _public_read_policy(bucket: str, deny_hidden: bool = False) -> str:
+    statements: list[dict[str, Any]] = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PublicReadForWebsite",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                }
-            ],
+            "Sid": "PublicReadForWebsite",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
         }
-    )
+    ]
+    if deny_hidden:
+        # Dot files and key material are never served, even if someone uploads them.
+        statements.append(
+            {
+                "Sid": "DenyHiddenAndKeyFiles",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": [
+                    f"arn:aws:s3:::{bucket}/.*",
+                    f"arn:aws:s3:::{bucket}/*/.*",
+                    f"arn:aws:s3:::{bucket}/*.pem",
+                    f"arn:aws:s3:::{bucket}/*id_rsa*",
+                ],
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def _log_delivery_policy() -> str:
@@ -289,9 +301,9 @@ def seed_demo_account(state: SandboxState) -> None:
     """Create the demo account's buckets, trail, roles and topic (idempotent).
 
     Deliberate gaps for the setup checks: the trail is single-region, without log file
-    validation or CloudWatch Logs delivery, and records only write data events for the
-    data bucket; the archive bucket is public with no access logging; no bucket has
-    versioning, request metrics or a GetRequests alarm; the alert topic has no confirmed
+    validation or CloudWatch Logs delivery, and records only write data events (site and
+    data buckets); the archive bucket is public (policy and ACL) with no access logging; no
+    bucket has versioning; the site's GetRequests alarm notifies a topic with no confirmed
     subscription; account-level Block Public Access is off.
     """
     s3 = client(state, "s3")
@@ -312,13 +324,17 @@ def seed_demo_account(state: SandboxState) -> None:
             "RestrictPublicBuckets": False,
         },
     )
-    s3.put_bucket_policy(Bucket=world.SITE_BUCKET, Policy=_public_read_policy(world.SITE_BUCKET))
+    s3.put_bucket_policy(Bucket=world.SITE_BUCKET, Policy=_public_read_policy(world.SITE_BUCKET, deny_hidden=True))
     s3.put_bucket_website(
         Bucket=world.SITE_BUCKET,
         WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "404.html"}},
     )
     for key, (content_type, body) in SITE_FILES.items():
         s3.put_object(Bucket=world.SITE_BUCKET, Key=key, Body=body, ContentType=content_type)
+    s3.put_bucket_metrics_configuration(
+        Bucket=world.SITE_BUCKET, Id="EntireBucket", MetricsConfiguration={"Id": "EntireBucket"}
+    )
+    # Logging last: moto, like S3, would log the seeding requests themselves otherwise.
     _put_logging(s3, world.SITE_BUCKET, world.SITE_LOG_PREFIX, partitioned=True)
 
     # Private data: fully blocked, simple-layout access logs.
@@ -337,6 +353,7 @@ def seed_demo_account(state: SandboxState) -> None:
 
     # The archive: made public and left without logging (the incident's end state).
     s3.put_bucket_policy(Bucket=world.ARCHIVE_BUCKET, Policy=_public_read_policy(world.ARCHIVE_BUCKET))
+    s3.put_bucket_acl(Bucket=world.ARCHIVE_BUCKET, ACL="public-read")
     for i in range(5):
         s3.put_object(Bucket=world.ARCHIVE_BUCKET, Key=f"backups/2025-{i + 1:02d}.tar.gz", Body=b"\x1f\x8b")
 
@@ -379,7 +396,25 @@ def seed_demo_account(state: SandboxState) -> None:
         iam.create_user(UserName=world.ADMIN_USER)
         iam.create_access_key(UserName=world.ADMIN_USER)
 
-    client(state, "sns").create_topic(Name="s3f-demo-alerts")
+    # A GetRequests alarm on the site whose only action is a topic nobody subscribed to:
+    # it would fire, and reach no one.
+    topic = client(state, "sns").create_topic(Name="s3f-demo-alerts")["TopicArn"]
+    client(state, "cloudwatch").put_metric_alarm(
+        AlarmName="s3f-demo-site-get-requests",
+        Namespace="AWS/S3",
+        MetricName="GetRequests",
+        Dimensions=[
+            {"Name": "BucketName", "Value": world.SITE_BUCKET},
+            {"Name": "FilterId", "Value": "EntireBucket"},
+        ],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=5000.0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+    )
     log.info("seeded demo account %s on %s", world.ACCOUNT_ID, state.endpoint)
 
 

@@ -43,7 +43,8 @@ def test_plan_apply_restore_round_trips(fresh_sandbox: sb.SandboxState) -> None:
         ("cloudtrail_s3_data_events_read", [site, arch], FixOptions()),
         ("cloudtrail_log_file_validation", None, FixOptions()),
         ("cloudtrail_multi_region_logging", None, FixOptions()),
-        ("cloudwatch_alarm_s3_get_requests", [site], FixOptions(get_requests_threshold=500)),
+        # The seeded site already has an alarm (to a topic nobody reads); fix the data bucket.
+        ("cloudwatch_alarm_s3_get_requests", [world.DATA_BUCKET], FixOptions(get_requests_threshold=500)),
         ("s3_block_public_access_account", None, FixOptions()),
         ("guardduty_s3_protection_enabled", None, FixOptions()),
     ]
@@ -76,7 +77,7 @@ def test_plan_apply_restore_round_trips(fresh_sandbox: sb.SandboxState) -> None:
 
 
 def test_plans_name_exact_calls(fresh_sandbox: sb.SandboxState) -> None:
-    plan = plan_fix("cloudwatch_alarm_s3_get_requests", buckets=[world.SITE_BUCKET], context=_ctx(), options=FixOptions(topic_arn="arn:aws:sns:us-east-1:111122223333:s3f-demo-alerts"))
+    plan = plan_fix("cloudwatch_alarm_s3_get_requests", buckets=[world.DATA_BUCKET], context=_ctx(), options=FixOptions(topic_arn="arn:aws:sns:us-east-1:111122223333:s3f-demo-alerts"))
     text = "\n".join(plan.describe())
     assert "cloudwatch.put_metric_alarm" in text and '"MetricName": "GetRequests"' in text
     assert "s3.put_bucket_metrics_configuration" in text and "sns.create_topic" not in text

@@ -55,7 +55,8 @@ def test_demo_account_gaps(sandbox: sb.SandboxState) -> None:
     assert s(results, "s3_block_public_access_bucket", site) is Status.FAIL  # BlockPublicPolicy off
     assert s(results, "s3_bucket_policy_not_public", archive) is Status.FAIL
     assert s(results, "s3_bucket_policy_not_public", world.LOG_BUCKET) is Status.PASS  # service principal only
-    assert s(results, "s3_bucket_acl_not_public", archive) is Status.PASS
+    assert s(results, "s3_bucket_acl_not_public", archive) is Status.FAIL  # public-read ACL
+    assert s(results, "s3_bucket_acl_not_public", data) is Status.PASS
     assert s(results, "s3_bucket_versioning_enabled", data) is Status.FAIL
     assert s(results, "cloudtrail_multi_region_logging") is Status.FAIL
     assert s(results, "cloudtrail_log_file_validation") is Status.FAIL
@@ -66,7 +67,9 @@ def test_demo_account_gaps(sandbox: sb.SandboxState) -> None:
     assert s(results, "cloudtrail_s3_data_events_write", archive) is Status.FAIL
     assert s(results, "cloudtrail_cloudwatch_logs_delivery") is Status.FAIL
     assert s(results, "cloudwatch_s3_request_metrics_enabled", site) is Status.FAIL
-    assert s(results, "cloudwatch_alarm_s3_get_requests", site) is Status.FAIL
+    # The site has a GetRequests alarm with an action, but the topic has no subscriber.
+    assert s(results, "cloudwatch_alarm_s3_get_requests", site) is Status.PASS
+    assert s(results, "cloudwatch_alarm_s3_get_requests", data) is Status.FAIL
     assert s(results, "cloudwatch_metric_filter_bucket_policy_changes") is Status.FAIL
     assert s(results, "cloudwatch_alarm_actions_notify") is Status.FAIL
     assert s(results, "athena_workgroup_ready") is Status.FAIL
