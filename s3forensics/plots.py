@@ -159,3 +159,92 @@ def bar(
     else:
         fig = px.bar(frame, x=x, y=y, color=color, title=title, hover_data=list(hover))
     return fig
+
+
+# -- playbook and training figures (added for the notebooks 00, 02, 03, 05, 06) -------------
+
+STATUS_COLORS = {"PASS": "#2ca02c", "yes": "#2ca02c", "partial": "#bcbd22", "UNKNOWN": "#7f7f7f", "unknown": "#7f7f7f", "-": "#d9d9d9", "FAIL": "#d62728", "no": "#d62728"}
+
+
+def status_matrix(frame: pd.DataFrame, *, title: str) -> Any:
+    """A grid of categorical statuses (rows x columns), coloured PASS/yes green, FAIL/no red.
+
+    Args:
+        frame: index = rows (e.g. buckets), columns = checks or questions, values =
+            ``PASS/FAIL/UNKNOWN/-`` or ``yes/partial/no/unknown``.
+        title: chart title.
+    """
+    import plotly.graph_objects as go
+
+    if frame.empty:
+        return _empty(title, "nothing to show")
+    labels = list(dict.fromkeys(str(v) for v in frame.to_numpy().ravel()))
+    codes = {label: i for i, label in enumerate(labels)}
+    z = [[codes[str(v)] for v in row] for row in frame.to_numpy()]
+    n = max(len(labels) - 1, 1)
+    scale = []
+    for label, i in codes.items():
+        color = STATUS_COLORS.get(label, "#9467bd")
+        scale += [[i / n if len(labels) > 1 else 0.0, color], [i / n if len(labels) > 1 else 1.0, color]]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(c) for c in frame.columns],
+            y=[str(i) for i in frame.index],
+            text=frame.astype(str).to_numpy(),
+            texttemplate="%{text}",
+            hovertemplate="%{y}<br>%{x}: %{text}<extra></extra>",
+            colorscale=scale if len(labels) > 1 else [[0, scale[0][1]], [1, scale[0][1]]],
+            showscale=False,
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_layout(title=title, yaxis={"autorange": "reversed"}, xaxis={"side": "top"})
+    return fig
+
+
+def cumulative(frame: pd.DataFrame, *, time_col: str, value_col: str, title: str, hover: Sequence[str] = ()) -> Any:
+    """A step line of a running total over time (e.g. bytes taken), with hover details."""
+    import plotly.express as px
+
+    if frame.empty:
+        return _empty(title, "nothing in this window")
+    fig = px.line(frame, x=time_col, y=value_col, title=title, hover_data=list(hover), markers=True, line_shape="hv")
+    return fig
+
+
+def alarm_replay(states: pd.DataFrame, *, threshold: float, alarms: pd.DataFrame | None = None, title: str) -> Any:
+    """A metric's datapoints per period, the alarm threshold, and the ALARM episodes shaded.
+
+    Args:
+        states: a backtest's ``states`` (``period, value, breaching, in_alarm``).
+        threshold: the threshold line.
+        alarms: the backtest's ALARM episodes (``start, end, periods, peak``).
+        title: chart title.
+    """
+    import plotly.graph_objects as go
+
+    if states.empty:
+        return _empty(title, "no datapoints in this window")
+    fig = go.Figure(
+        go.Scatter(x=states["period"], y=states["value"], mode="lines", name="metric (Sum per period)", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
+    )
+    fig.add_hline(y=threshold, line_dash="dash", line_color="#d62728", annotation_text=f"threshold {threshold:,.0f}")
+    if alarms is not None:
+        for row in alarms.itertuples(index=False):
+            fig.add_vrect(x0=row.start, x1=row.end, fillcolor="#d62728", opacity=0.2, line_width=0)
+        if len(alarms):
+            fig.add_trace(
+                go.Scatter(
+                    x=alarms["start"],
+                    y=alarms["peak"],
+                    mode="markers",
+                    marker={"symbol": "triangle-down", "size": 12, "color": "#d62728"},
+                    name="ALARM",
+                    text=[f"ALARM {r.start} - {r.end}<br>{r.periods} period(s), peak {r.peak:,.0f}" for r in alarms.itertuples(index=False)],
+                    hoverinfo="text",
+                )
+            )
+    fig.update_layout(title=title, hovermode="x unified")
+    return fig

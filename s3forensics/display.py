@@ -1,0 +1,110 @@
+"""Large tables shown a page at a time, with "showing N of M", never dumped whole.
+
+A notebook cell that ends with a 50,000-row DataFrame makes a report nobody can read and
+a file nobody can open. :func:`paged` wraps a frame so that Jupyter and nbconvert show one
+page of it, the position ("rows 21-40 of 4,559, page 2 of 228") and how to see more; the
+frame itself stays available as ``.frame`` for filtering and export.
+
+Example:
+    >>> import pandas as pd
+    >>> table = paged(pd.DataFrame({"n": range(100)}), page_size=10, page=3)
+    >>> table.caption
+    'showing rows 21-30 of 100 (page 3 of 10)'
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from s3forensics.errors import ParameterError
+
+#: Rows per page when a notebook does not say.
+DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class PagedTable:
+    """One page of a DataFrame, with its position in the whole.
+
+    Attributes:
+        frame: the whole table.
+        page: the page shown (1-based; clamped to the last page).
+        page_size: rows per page.
+        title: optional heading shown above the page.
+    """
+
+    frame: pd.DataFrame
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.page_size, int) or isinstance(self.page_size, bool) or self.page_size < 1:
+            raise ParameterError(f"page_size must be a positive whole number, got {self.page_size!r}")
+        if not isinstance(self.page, int) or isinstance(self.page, bool) or self.page < 1:
+            raise ParameterError(f"page must be a whole number from 1, got {self.page!r}")
+
+    @property
+    def total(self) -> int:
+        """Rows in the whole table."""
+        return len(self.frame)
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1, even for an empty table)."""
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def current(self) -> int:
+        """The page actually shown (``page`` clamped to ``pages``)."""
+        return min(self.page, self.pages)
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """The rows of the page shown."""
+        first = (self.current - 1) * self.page_size
+        return self.frame.iloc[first : first + self.page_size]
+
+    @property
+    def caption(self) -> str:
+        """``showing rows A-B of M (page p of P)``, or ``showing all M rows``."""
+        if self.total == 0:
+            return "showing 0 of 0 rows (the table is empty)"
+        if self.total <= self.page_size:
+            return f"showing all {self.total:,} rows"
+        first = (self.current - 1) * self.page_size + 1
+        last = first + len(self.rows) - 1
+        return f"showing rows {first:,}-{last:,} of {self.total:,} (page {self.current} of {self.pages})"
+
+    def _repr_html_(self) -> str:
+        head = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
+        body = self.rows.to_html(max_rows=self.page_size + 1, notebook=True, border=0)
+        note = f'<p style="color:#555"><em>{html.escape(self.caption)}</em></p>'
+        return f'<div class="s3f-paged">{head}{note}{body}{note if len(self.rows) > 10 else ""}</div>'
+
+    def __repr__(self) -> str:
+        title = f"{self.title}\n" if self.title else ""
+        with pd.option_context("display.max_rows", self.page_size + 1, "display.width", 200):
+            text = self.rows.to_string() if self.total else "(no rows)"
+        return f"{title}{text}\n[{self.caption}]"
+
+
+def paged(frame: pd.DataFrame, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, title: str = "") -> PagedTable:
+    """Wrap ``frame`` so that a notebook shows one page of it and where that page is.
+
+    Args:
+        frame: the table.
+        page: page to show, from 1 (past the end: the last page).
+        page_size: rows per page.
+        title: heading above the page.
+
+    Raises:
+        ParameterError: ``page`` or ``page_size`` is not a positive whole number.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"paged() needs a pandas DataFrame, got {type(frame).__name__}")
+    return PagedTable(frame=frame, page=page, page_size=page_size, title=title)

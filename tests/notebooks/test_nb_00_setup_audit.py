@@ -1,0 +1,37 @@
+"""00_setup_audit runs on the sandbox account: checks, coverage, what to fix first."""
+
+from __future__ import annotations
+
+import pytest
+
+from nb_outputs import joined
+from s3forensics.reports import run_report
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object):
+    return run_report("00_setup_audit", {}, tmp_path_factory.mktemp("nb00"))
+
+
+def test_shows_the_deliberate_gaps_first(default_run) -> None:
+    text = joined(default_run.executed)
+    # The sandbox's archive is public and unlogged: the critical public-policy check ranks first.
+    ranked = text[text.index("rank"):]
+    assert "s3_bucket_policy_not_public" in ranked.splitlines()[1]
+    assert "s3f-demo-archive" in text
+    assert "s3_access_logging_enabled" in text
+
+
+def test_draws_the_coverage_matrices(default_run) -> None:
+    html = default_run.html.read_text()
+    assert html.count('class="plotly-graph-div"') >= 3
+    assert "Investigation questions per bucket" in html and "From which IP?" in html
+
+
+def test_one_bucket_only(tmp_path) -> None:
+    report = run_report("00_setup_audit", {"BUCKETS": ["s3f-demo-data"], "TOP": 3}, tmp_path)
+    text = joined(report.executed)
+    assert "s3f-demo-data" in text
+    assert "s3f-demo-archive" not in text.split("Every check and resource")[1].split("Planned API calls")[0]
