@@ -3,7 +3,7 @@
 -- param start: timestamp -- window start, inclusive (UTC)
 -- param end: timestamp -- window end, exclusive (UTC)
 -- param actor: varchar -- requester ARN or remote IP to follow
--- param operations: array(varchar) = ["REST.GET.OBJECT", "REST.COPY.OBJECT_GET"] -- operations that read an object
+-- param operations: array(varchar) = ["REST.GET.OBJECT", "WEBSITE.GET.OBJECT", "REST.COPY.OBJECT_GET"] -- operations that read an object
 SELECT
   bucket,
   key,

@@ -369,15 +369,9 @@ class IncidentFacts:
 def _access_keys(investigation: Any, ips: Sequence[str], principals: Sequence[str]) -> list[tuple[str, str]]:
     if "cloudtrail" not in getattr(investigation, "reports", {}):
         return []
-    # Fixed SQL, no values: the distinct identities are few; filtering happens here.
-    rows = investigation.engine.sql(
-        "SELECT DISTINCT source_ip_address, user_identity_arn, user_identity_user_name, user_identity_access_key_id, "
-        "user_identity_type, event_time FROM cloudtrail WHERE user_identity_access_key_id IS NOT NULL"
-    )
+    rows = investigation.run("cloudtrail__access_keys_by_source")
     if rows.empty:
         return []
-    start, end = pd.Timestamp(investigation.start), pd.Timestamp(investigation.end)
-    rows = rows[(pd.to_datetime(rows["event_time"], utc=True) >= start) & (pd.to_datetime(rows["event_time"], utc=True) < end)]
     # Long-term keys (AKIA...) used from a suspect address; temporary ASIA keys expire on
     # their own and are revoked with their session, not deactivated.
     rows = rows[

@@ -187,6 +187,14 @@ def bucket_config_changes(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     return _sort(d[cols], ["event_time", "event_id"], [True, True])
 
 
+def access_keys_by_source(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(ct, "event_time", p)
+    d = d[d["user_identity_access_key_id"].notna()]
+    keys = ["source_ip_address", "user_identity_type", "user_identity_arn", "user_identity_user_name", "user_identity_access_key_id"]
+    out = d.groupby(keys, dropna=False).agg(events=("event_time", "size"), first_seen=("event_time", "min"), last_seen=("event_time", "max")).reset_index()
+    return _sort(out, ["first_seen", "source_ip_address", "user_identity_access_key_id"], [True, True, True])
+
+
 def access_log_vs_cloudtrail(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     a = _window(s3, "time", p)
     a = a.assign(hour=a["time"].dt.floor("h")).groupby(["hour", "bucket"]).size().rename("access_log_requests")
@@ -210,6 +218,7 @@ REFERENCES: dict[str, Reference] = {
     "s3_access__operations_by_user_agent": operations_by_user_agent,
     "s3_access__presigned_url_access": presigned_url_access,
     "cloudtrail__bucket_config_changes": bucket_config_changes,
+    "cloudtrail__access_keys_by_source": access_keys_by_source,
     "coverage__access_log_vs_cloudtrail": access_log_vs_cloudtrail,
 }
 

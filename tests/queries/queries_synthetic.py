@@ -148,6 +148,9 @@ def cloudtrail(rows: int, seed: int = 7, days: int = 3, start: pd.Timestamp = ST
     arn = REQUESTERS[1 + rng.integers(0, 3, rows)]
     error = np.where(rng.random(rows) < 0.1, "AccessDenied", None).astype(object)
     none = np.full(rows, None, dtype=object)
+    # Access keys on most events (a separate generator, so the other columns do not shift).
+    keys = np.array(["AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPLE", None], dtype=object)
+    access_key = keys[np.random.default_rng(seed + 2).integers(0, len(keys), rows)]
     columns = {
         "event_time": pa.array(time.as_unit("us"), type=CLOUDTRAIL_SCHEMA.field("event_time").type),
         "event_version": np.full(rows, "1.09", dtype=object),
@@ -161,7 +164,7 @@ def cloudtrail(rows: int, seed: int = 7, days: int = 3, start: pd.Timestamp = ST
         "user_identity_account_id": np.full(rows, ACCOUNT, dtype=object),
         "user_identity_principal_id": none,
         "user_identity_user_name": none,
-        "user_identity_access_key_id": none,
+        "user_identity_access_key_id": access_key,
         "user_identity_invoked_by": none,
         "session_issuer_arn": none,
         "session_issuer_user_name": none,

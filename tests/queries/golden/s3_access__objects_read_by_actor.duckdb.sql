@@ -13,7 +13,10 @@ WHERE
   AND (
     requester = '203.0.113.50' OR remote_ip = '203.0.113.50'
   )
-  AND ARRAY_CONTAINS(CAST(['REST.GET.OBJECT', 'REST.COPY.OBJECT_GET'] AS TEXT[]), operation)
+  AND ARRAY_CONTAINS(
+    CAST(['REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET'] AS TEXT[]),
+    operation
+  )
 GROUP BY
   bucket,
   key
