@@ -56,6 +56,14 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else home_dir() / "cache"
 
 
+def notebook_cache_dir(sandbox: bool) -> Path:
+    """The Parquet cache notebooks use: one for the sandbox account, one for real ones.
+
+    Kept apart so that the demo world's rows never mix with a real account's.
+    """
+    return default_cache_dir() / ("sandbox" if sandbox else "default")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Frozen settings for engines and queries.

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.config import home_dir
+from s3forensics.config import notebook_cache_dir
 from s3forensics.errors import ParameterError, S3ForensicsError
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ def open_investigation(
     s, e = parse_window(start, end)
     if sandbox:
         ensure_sandbox()
-    cache = Path(cache_dir) if cache_dir else home_dir() / "cache" / ("sandbox" if sandbox else "default")
+    cache = Path(cache_dir) if cache_dir else notebook_cache_dir(sandbox)
     reports: dict[str, Any] = {}
     for kind, inputs in (("s3_access", _as_list(s3_access)), ("cloudtrail", _as_list(cloudtrail))):
         if inputs:

@@ -70,13 +70,18 @@ def sandbox(offline_aws: None) -> Iterator["object"]:
 @pytest.fixture()
 def fresh_sandbox(sandbox: "object") -> "object":
     """The sandbox reset to its freshly seeded state, for tests that change AWS state."""
+    _reset(sandbox)
+    return sandbox
+
+
+def _reset(state: "object") -> None:
+    """Wipe the moto server's state and seed the demo account again."""
     from s3forensics import sandbox as sb
 
-    request = urllib.request.Request(f"{sandbox.endpoint}/moto-api/reset", method="POST")
+    request = urllib.request.Request(f"{state.endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback)
         pass
-    sb.seed_demo_account(sandbox)
-    return sandbox
+    sb.seed_demo_account(state)
 
 
 @pytest.fixture(scope="session")
@@ -99,15 +104,25 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_sandbox(sandbox: "object", demo_world: Path) -> "object":
-    """The sandbox holding the demo world's logs (uploaded again if a reset wiped them).
+    """The sandbox reset to its seed and holding exactly the demo world's logs.
 
-    Module-scoped: a module that uses it must not also reset the sandbox.
+    Module-scoped: other modules may have left their own logs (or their own demo world in
+    the home folder), so each module that uses it starts from the seed, the demo world
+    and an empty sandbox cache.
+    A module that uses it must not also reset the sandbox.
     """
+    import shutil
+
     from s3forensics import sandbox as sb
-    from s3forensics.demo import world
+    from s3forensics.config import home_dir, notebook_cache_dir
     from s3forensics.demo.generate import upload
 
-    s3 = sb.client(sandbox, "s3")
-    if s3.list_objects_v2(Bucket=world.LOG_BUCKET, MaxKeys=1).get("KeyCount", 0) == 0:
-        upload(demo_world, session=sb.boto_session(sandbox))
+    _reset(sandbox)
+    # As `s3forensics demo` leaves it: the world's files (and ground truth) in the home
+    # folder, the same files in the sandbox, and no cache from another world.
+    local = home_dir() / "demo-world"
+    shutil.rmtree(local, ignore_errors=True)
+    shutil.copytree(demo_world, local)
+    upload(local, session=sb.boto_session(sandbox))
+    shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
     return sandbox

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from s3forensics import sandbox
-from s3forensics.config import home_dir
+from s3forensics.config import home_dir, notebook_cache_dir
 from s3forensics.errors import NotebookError
 from s3forensics.reports import Report, list_notebooks, run_report
 
@@ -33,6 +34,8 @@ def prepare_demo_world(days: int = 7, seed: int = 7) -> tuple[sandbox.SandboxSta
     world_dir = home_dir() / "demo-world"
     generate(world_dir, days=days, seed=seed)
     upload(world_dir, session=sandbox.boto_session(state))
+    # The sandbox's Parquet cache may hold another world (other seed or days): start afresh.
+    shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
     return state, world_dir, not already
 
 

@@ -68,3 +68,13 @@ def screenshot(html: Path, png: Path, budget_ms: int = 15000) -> Path:
             check=True,
         )
     return png
+
+
+def assert_charts_drawn(html: Path, minimum: int = 1) -> None:
+    """Every plotly chart of a report drew in headless Chromium with no network."""
+    dom = rendered_dom(html)
+    divs = dom.count('class="plotly-graph-div')
+    drawn = dom.count('class="main-svg"')
+    assert divs >= minimum, f"{html.name}: {divs} charts, expected at least {minimum}"
+    # plotly draws two main-svg layers per chart; a chart that did not draw has none.
+    assert drawn >= 2 * divs, f"{html.name}: {divs} chart divs but only {drawn} drawn svg layers"

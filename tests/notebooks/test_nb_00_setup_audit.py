@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined
 from s3forensics.reports import run_report
 
@@ -35,3 +36,8 @@ def test_one_bucket_only(tmp_path) -> None:
     text = joined(report.executed)
     assert "s3f-demo-data" in text
     assert "s3f-demo-archive" not in text.split("Every check and resource")[1].split("Planned API calls")[0]
+
+
+@pytest.mark.chromium
+def test_charts_draw_offline_in_chromium(default_run) -> None:
+    assert_charts_drawn(default_run.html, minimum=3)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
@@ -94,3 +95,8 @@ def test_wrong_type_stops_early_with_the_parameter_named(demo_sandbox, tmp_path:
     with pytest.raises(NotebookError, match="Parameter APPLY must be True or False"):
         run_report(NOTEBOOK, {"APPLY": "yes"}, tmp_path)
     assert not (tmp_path / f"{NOTEBOOK}.html").exists()
+
+
+@pytest.mark.chromium
+def test_charts_draw_offline_in_chromium(default_run) -> None:
+    assert_charts_drawn(default_run.html, minimum=1)

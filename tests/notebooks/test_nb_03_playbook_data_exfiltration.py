@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
@@ -22,9 +23,15 @@ def truth(demo_world: Path) -> dict:
     return {s["id"]: s for s in data["scenarios"]}
 
 
-def test_default_follows_the_role_exfiltration(demo_sandbox, truth, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("nb03")
+    return folder, run_report(NOTEBOOK, {"CASE_DIR": str(folder / "cases")}, folder / "out")
+
+
+def test_default_follows_the_role_exfiltration(default_run, truth) -> None:
     scenario = truth["role_exfiltration"]
-    report = run_report(NOTEBOOK, {"CASE_DIR": str(tmp_path / "cases")}, tmp_path / "out")
+    tmp_path, report = default_run
     text = joined(report.executed)
     assert f"following {scenario['source_ips'][0]}" in text
     assert f"{len(scenario['objects'])} objects" in text and "exports/" in text
@@ -52,3 +59,8 @@ def test_a_window_without_logs_stops_with_one_sentence(demo_sandbox, tmp_path: P
     with pytest.raises(NotebookError, match="No bytes sent between 2025-01-01"):
         run_report(NOTEBOOK, {"START": "2025-01-01T00:00:00Z", "END": "2025-01-02T00:00:00Z", "ACTOR": "203.0.113.88"}, tmp_path)
     assert not (tmp_path / f"{NOTEBOOK}.html").exists()
+
+
+@pytest.mark.chromium
+def test_charts_draw_offline_in_chromium(default_run) -> None:
+    assert_charts_drawn(default_run[1].html, minimum=3)

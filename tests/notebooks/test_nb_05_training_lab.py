@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined, last_line
 from s3forensics.reports import run_report
 
@@ -63,10 +64,20 @@ def test_wrong_answers_do_not(demo_sandbox, demo_world: Path, scenario: dict, tm
     assert "wrong" in text and "s3_access__" in text  # hints point at the queries
 
 
-def test_default_empty_answers_brief_and_hint(demo_sandbox, tmp_path: Path) -> None:
-    report = run_report(NOTEBOOK, {}, tmp_path)  # the sandbox's own ground truth
+@pytest.fixture(scope="module")
+def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
+    return run_report(NOTEBOOK, {}, tmp_path_factory.mktemp("nb05"))  # the sandbox's own ground truth
+
+
+def test_default_empty_answers_brief_and_hint(default_run) -> None:
+    report = default_run
     text = joined(report.executed)
     assert last_line(report.executed) == "Score: 0/6"
     assert "Bucket: s3f-demo-data. Day: 2026-11-19" in text
     assert "not answered" in text
     assert report.html.read_text().count('class="plotly-graph-div"') >= 1
+
+
+@pytest.mark.chromium
+def test_charts_draw_offline_in_chromium(default_run) -> None:
+    assert_charts_drawn(default_run.html, minimum=1)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined
 from s3forensics.reports import run_report
 
@@ -15,8 +16,13 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 NOTEBOOK = "06_alarm_tuning"
 
 
-def test_default_suggests_a_threshold_that_still_catches_the_flood(demo_sandbox, tmp_path: Path) -> None:
-    report = run_report(NOTEBOOK, {}, tmp_path)
+@pytest.fixture(scope="module")
+def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
+    return run_report(NOTEBOOK, {}, tmp_path_factory.mktemp("nb06"))
+
+
+def test_default_suggests_a_threshold_that_still_catches_the_flood(default_run) -> None:
+    report = default_run
     text = joined(report.executed)
     assert "suggested threshold" in text and "'Threshold':" in text
     html = report.html.read_text()
@@ -32,3 +38,8 @@ def test_a_tight_budget_on_one_minute_periods(demo_sandbox, tmp_path: Path) -> N
     assert "'Period': 60" in text and "'ActionsEnabled': True" in text
     # With no alarm allowed, the suggestion sits above every datapoint: 0.0 alarms per week.
     assert "0.0 alarm(s) per week" in text
+
+
+@pytest.mark.chromium
+def test_charts_draw_offline_in_chromium(default_run) -> None:
+    assert_charts_drawn(default_run.html, minimum=2)

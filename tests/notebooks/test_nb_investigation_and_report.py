@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import assert_charts_drawn
 from nb_outputs import joined
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
@@ -48,8 +49,13 @@ def test_investigation_focus_on_the_exfiltration_ip(reports: Path, demo_world: P
     assert len(shown) >= 10, "the largest objects read should be on the first page"
 
 
-def test_periodic_report_lists_findings_and_coverage_gaps(reports: Path) -> None:
-    result = run_report("04_periodic_report", {"DAYS": 7}, reports)
+@pytest.fixture(scope="module")
+def periodic(reports: Path):
+    return run_report("04_periodic_report", {"DAYS": 7}, reports)
+
+
+def test_periodic_report_lists_findings_and_coverage_gaps(periodic) -> None:
+    result = periodic
     text = joined(result.executed)
     assert "Report for 2026-11-16 00:00 to 2026-11-23 00:00 UTC (7 days)" in text
     assert "mass_delete" in text and "critical" in text
@@ -95,3 +101,8 @@ def test_failed_run_keeps_no_html(reports: Path) -> None:
         run_report("04_periodic_report", {"END": "2026-10-01T00:00:00Z", "DAYS": 1}, reports, stem="empty")
     assert not (reports / "empty.html").exists()
     assert (reports / "empty.failed.ipynb").exists()
+
+
+@pytest.mark.chromium
+def test_periodic_report_charts_draw_offline_in_chromium(periodic) -> None:
+    assert_charts_drawn(periodic.html, minimum=2)
