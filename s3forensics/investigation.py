@@ -121,20 +121,30 @@ class Investigation:
         return SetupSummary(results=frame, failing=failing, coverage=coverage_frame(results))
 
     def load_summary(self) -> pd.DataFrame:
-        """One row per source: files, lines read, rows, rejected, skipped files."""
+        """One row per source: what this load parsed, and what the window now holds.
+
+        ``files_parsed`` and ``lines_read`` count only what was fetched and parsed now (0
+        when the window was already in the cache); ``rows_in_window`` counts what the
+        queries will see. ``all_lines_accounted`` checks lines read == rows + rejected +
+        rows outside the window.
+        """
+        held = self.run("detect__window_rows").set_index("source")
         rows = []
         for source, report in self.reports.items():
             rows.append(
                 {
                     "source": source,
-                    "files": report.files,
+                    "files_parsed": report.files,
                     "lines_read": report.lines_read,
-                    "rows": report.rows,
+                    "rows_parsed": report.rows,
                     "rejected": report.rejected,
                     "outside_window": report.outside_window,
                     "skipped_files": len(report.skipped_files),
                     "all_lines_accounted": report.lines_read
                     == report.rows + report.rejected + report.outside_window,
+                    "rows_in_window": int(held.loc[source, "row_count"]) if source in held.index else 0,
+                    "first_time": held.loc[source, "first_time"] if source in held.index else None,
+                    "last_time": held.loc[source, "last_time"] if source in held.index else None,
                 }
             )
         return pd.DataFrame(rows)

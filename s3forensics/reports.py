@@ -12,8 +12,11 @@ import argparse
 import ast
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,28 @@ log = logging.getLogger(__name__)
 REPO_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "s3f_offline"
+
+
+def _ipc_kernel_manager() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        """A kernel manager whose kernel talks over IPC sockets, not TCP."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            # Socket files <ip>-<n> in the temporary folder, never in the working folder.
+            kwargs.setdefault("ip", os.path.join(tempfile.gettempdir(), f"s3f-kernel-{uuid.uuid4().hex}"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use so that importing this module does not import jupyter_client.
+    if name == "IPCKernelManager":
+        return _ipc_kernel_manager()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -167,6 +192,9 @@ def run_report(
             progress_bar=False,
             cwd=str(path.parent),
             execution_timeout=timeout,
+            # Kernel sockets as files in a private folder rather than loopback TCP ports
+            # other local users could reach.
+            kernel_manager_class="s3forensics.reports.IPCKernelManager",
         )
     except PapermillExecutionError as exc:
         failed = executed.with_name(f"{stem}.failed.ipynb")
@@ -226,6 +254,7 @@ def _demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         only=args.only or None,
         keep_sandbox=args.keep_sandbox,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
     for report in reports:
         print(report.html.resolve())

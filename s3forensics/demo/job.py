@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from s3forensics import sandbox
@@ -45,23 +45,40 @@ def run_demo(
     seed: int = 7,
     only: Sequence[str] | None = None,
     keep_sandbox: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> list[Report]:
-    """Run the whole demo and return the reports written (raises if any notebook failed)."""
-    _, _, started = prepare_demo_world(days=days, seed=seed)
+    """Run the whole demo and return the reports written (raises if any notebook failed).
+
+    Args:
+        output_dir: folder for the executed notebooks and HTML reports.
+        days: length of the demo world.
+        seed: the demo world's seed.
+        only: notebook names to run (default: all).
+        keep_sandbox: leave the sandbox running afterwards (to explore in JupyterLab).
+        progress: called with one line per step, for a command line to show.
+    """
+    say = progress or log.info
+    say(f"starting the sandbox and the demo world ({days} days, seed {seed})")
+    state, _, started = prepare_demo_world(days=days, seed=seed)
+    say(f"sandbox on {state.endpoint}")
     reports: list[Report] = []
     failures: list[str] = []
     try:
         for notebook in list_notebooks():
             if only and notebook.stem not in only:
                 continue
-            log.info("running %s", notebook.name)
             try:
-                reports.append(run_report(notebook, {}, output_dir))
+                report = run_report(notebook, {}, output_dir)
             except NotebookError as exc:
+                say(f"{notebook.stem}: FAILED")
                 failures.append(str(exc))
+                continue
+            reports.append(report)
+            say(f"{notebook.stem}: {report.seconds:.0f}s")
     finally:
         if started and not keep_sandbox:
             sandbox.stop()
+            say("sandbox stopped")
     if failures:
         raise NotebookError("; ".join(failures))
     return reports
