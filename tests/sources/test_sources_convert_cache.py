@@ -61,7 +61,7 @@ def test_convert_bad_output_suffix(tmp_path, capsys):
 def test_cloudtrail_convert_jsonl(tmp_path):
     rec = {"eventTime": "2020-03-01T00:00:00Z", "eventName": "GetObject", "resources": [{"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}],
            "requestParameters": {"bucketName": "b", "key": "k"}}
-    (tmp_path / "ct.json").write_text(json.dumps({"Records": [rec]}))
+    (tmp_path / "ct.json").write_text(json.dumps({"Records": [rec]}, separators=(",", ":")))
     out = tmp_path / "ct.jsonl"
     assert main(["convert", "cloudtrail", str(tmp_path / "ct.json"), "-o", str(out)]) == 0
     row = json.loads(out.read_text())
