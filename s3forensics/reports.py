@@ -197,16 +197,55 @@ def run_report(
             kernel_manager_class="s3forensics.reports.IPCKernelManager",
         )
     except PapermillExecutionError as exc:
-        failed = executed.with_name(f"{stem}.failed.ipynb")
-        if executed.exists():
-            executed.replace(failed)
+        failed = _keep_failed(executed, stem)
         first = next((ln for ln in str(exc.source).splitlines() if ln.strip() and not ln.startswith("#")), "")
         raise NotebookError(
             f"{path.name} failed in cell {exc.cell_index} (`{first.strip()[:80]}`): "
             f"{exc.ename}: {exc.evalue} (executed copy: {failed})"
         ) from None
+    except Exception as exc:  # noqa: BLE001 (a timeout, a dead kernel...: name it, leave no report)
+        failed = _keep_failed(executed, stem)
+        where = _running_cell(failed)
+        raise NotebookError(
+            f"{path.name} failed{where}: {type(exc).__name__}: {exc} (executed copy: {failed})"
+        ) from exc
     html = render_html(executed, out / f"{stem}.html")
     return Report(notebook=path, executed=executed, html=html, seconds=time.monotonic() - started)
+
+
+def _keep_failed(executed: Path, stem: str) -> Path:
+    """Rename a partial run to ``<stem>.failed.ipynb`` so it never passes for a report."""
+    failed = executed.with_name(f"{stem}.failed.ipynb")
+    if executed.exists():
+        executed.replace(failed)
+    return failed
+
+
+def _running_cell(notebook: Path) -> str:
+    """`` in cell N (`first line`)`` for the cell that was running, or ``""``.
+
+    That is a cell papermill marked running or failed, else the last one it started
+    (papermill marks a timed-out cell completed).
+    """
+    import nbformat
+
+    try:
+        nb = nbformat.read(notebook, as_version=4)
+    except (OSError, ValueError):
+        return ""
+    found = None
+    for index, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("papermill", {})
+        if cell.cell_type != "code" or not meta.get("start_time"):
+            continue
+        found = (index, cell)
+        if meta.get("status") in {"running", "failed"}:
+            break
+    if found is None:
+        return ""
+    index, cell = found
+    first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
+    return f" in cell {index} (`{first.strip()[:80]}`)"
 
 
 # --- command line -----------------------------------------------------------------

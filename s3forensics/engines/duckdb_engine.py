@@ -51,6 +51,11 @@ def duckdb_type(arrow_type: pa.DataType) -> str:
     return _DUCKDB_TYPES[name]
 
 
+def _set_statement(setting: str, value: exp.Literal) -> str:
+    """``SET setting = value`` built as a tree (the value is a bound literal)."""
+    return exp.Set(expressions=[exp.EQ(this=exp.column(setting), expression=value)]).sql("duckdb")
+
+
 def _table_node(physical: str) -> exp.Table:
     return exp.to_table(physical, dialect="duckdb")
 
@@ -133,9 +138,9 @@ class DuckDBEngine(Engine):
             raise EngineError(f"duckdb: cannot open database {self.database}: {exc}") from exc
         self.con.execute("SET TimeZone = 'UTC'")
         if threads is not None:
-            self.con.execute(f"SET threads = {int(threads)}")
+            self.con.execute(_set_statement("threads", exp.Literal.number(int(threads))))
         if memory_limit is not None:
-            self.con.execute(exp.Set(expressions=[exp.EQ(this=exp.column("memory_limit"), expression=exp.Literal.string(memory_limit))]).sql("duckdb"))
+            self.con.execute(_set_statement("memory_limit", exp.Literal.string(memory_limit)))
         self._frames: dict[str, Any] = {}
         self.refresh()
         for table, data in (frames or {}).items():

@@ -58,3 +58,18 @@ def test_failing_notebook_names_the_cell(demo_sandbox, tmp_path: Path) -> None:
     with pytest.raises(NotebookError, match=r"failed in cell \d+.*END .* must be after START"):
         run_report("01_anomaly_investigation", {"START": "2026-11-20T00:00:00Z", "END": "2026-11-19T00:00:00Z"}, tmp_path)
     assert not (tmp_path / "01_anomaly_investigation.html").exists()
+
+
+def test_timed_out_cell_is_named_and_leaves_no_report(tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("import time\nx = 1"), new_code_cell("time.sleep(60)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(NotebookError, match=r"slow\.ipynb failed in cell 1 \(`time\.sleep\(60\)`\): CellTimeoutError"):
+        run_report(path, {}, tmp_path / "out", timeout=2)
+    assert not (tmp_path / "out" / "slow.html").exists()
+    assert not (tmp_path / "out" / "slow.ipynb").exists()
+    assert (tmp_path / "out" / "slow.failed.ipynb").exists()
