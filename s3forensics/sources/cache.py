@@ -2,9 +2,14 @@
 
 ``sync`` parses log files into the cache, streaming (rows are buffered per date and
 flushed in bounded batches). A manifest remembers which files/objects were ingested (by
-name and ETag or size+mtime) and which windows of each S3 location were fully listed,
-so loading the same window again reads nothing from S3 and a later window fetches only
-new objects. Whole files are cached (every row, whatever the window), so a later, wider
+name and ETag or size+mtime), which part files hold their rows, and which windows of
+each S3 location were fully listed, so loading the same window again reads nothing from
+S3 and a later window fetches only new objects. Each part file records, in its Parquet
+metadata, which source file each run of its rows came from; when a source file changes,
+its earlier rows are removed from those parts before it is parsed again, so it is never
+cached twice. A window is recorded as complete only once its end plus the delivery lag
+has passed and its listing found at least one object (an empty listing may only mean
+the logs were not uploaded yet, so it is listed again next time). Whole files are cached (every row, whatever the window), so a later, wider
 window never misses rows of a file already ingested. The manifest lives outside the
 table folders (``<cache_dir>/_manifests/``) so engines globbing ``date=*/*.parquet``
 never see it.
@@ -21,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -42,8 +48,14 @@ def _manifest_path(cache_dir: Path, table: str) -> Path:
     return cache_dir / "_manifests" / f"{table}.jsonl"
 
 
-def _read_manifest(path: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
+#: Parquet metadata key of a part file's (source file, rows) runs, in row order.
+RUNS_KEY = b"s3forensics.source_runs"
+
+
+def _read_manifest(path: Path) -> tuple[dict[str, str], dict[str, list[str]], list[dict[str, Any]]]:
+    """(file -> version, file -> part files holding its rows, listed windows)."""
     files: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
     windows: list[dict[str, Any]] = []
     if path.exists():
         with open(path, encoding="utf-8") as fh:
@@ -53,9 +65,10 @@ def _read_manifest(path: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
                 entry = json.loads(line)
                 if "file" in entry:
                     files[entry["file"]] = entry["version"]
+                    parts[entry["file"]] = entry.get("parts") or []
                 elif "location" in entry:
                     windows.append(entry)
-    return files, windows
+    return files, parts, windows
 
 
 def _version(sf: inp.SourceFile) -> str:
@@ -94,11 +107,12 @@ def sync(
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
     manifest = _manifest_path(cache_dir, table)
     manifest.parent.mkdir(parents=True, exist_ok=True)
-    known, windows = _read_manifest(manifest)
+    known, parts_of, windows = _read_manifest(manifest)
     if isinstance(inputs, (str, Path)):
         inputs = [inputs]
     todo: list[inp.SourceFile] = []
     listed: list[str] = []
+    found: dict[str, int] = {}  # objects (or log rows) each listed location had
     report = ReportBuilder(table)
     from s3forensics.sources import cloudwatch
 
@@ -125,22 +139,38 @@ def sync(
         todo.extend(sf for sf in files if known.get(sf.name) != _version(sf))
         if inp.is_s3(value):
             listed.append(str(value))
-    writer = _DateWriter(cache_dir / table, TABLES[table][1])
-    done: list[dict[str, str]] = []
-    for batch, parsed in _chain(
-        iter_tables(kind, [], None, None, report, session, progress, files=todo),
-        _logs_tables(kind, logs_inputs, windows, start, end, report, session),
-    ):
-        writer.add(parsed)
+            found[str(value)] = found.get(str(value), 0) + len(files)
+    root = cache_dir / table
+    for sf in todo:
+        if sf.name in known:  # changed since it was cached: drop its earlier rows first
+            _remove_rows(root, parts_of.get(sf.name, []), sf.name, report)
+    writer = _DateWriter(root, TABLES[table][1])
+    done: list[dict[str, Any]] = []
+    latest_runs: list[list[tuple[str, int]]] = []
+
+    def finish(batch: Sequence[inp.SourceFile]) -> None:
+        nonlocal done
         done.extend({"file": sf.name, "version": _version(sf)} for sf in batch)
         if writer.buffered >= FLUSH_ROWS:
             writer.flush()
-            _append_manifest(manifest, done)
+            _append_manifest(manifest, _with_parts(done, writer))
             done = []
+
+    for batch, parsed in iter_tables(kind, [], None, None, report, session, progress, files=todo, on_runs=latest_runs.append):
+        if table == "s3_access":
+            runs: list[tuple[str | None, int]] = list(latest_runs.pop()) if latest_runs else []
+        else:
+            runs = [(batch[0].name, parsed.num_rows)] if len(batch) == 1 else []
+        writer.add(parsed, runs)
+        finish(batch)
+    for url, parsed in _logs_tables(kind, logs_inputs, windows, start, end, report, session):
+        found[url] = found.get(url, 0) + parsed.num_rows
+        writer.add(parsed, [])
+        finish([])
     writer.flush()
     # Files that yielded no table (skipped digests, unreadable) are not remembered, so a
     # later sync retries them; files that parsed (even with rejects) are.
-    _append_manifest(manifest, done)
+    _append_manifest(manifest, _with_parts(done, writer))
     now = datetime.now(timezone.utc)
     _append_manifest(
         manifest,
@@ -149,8 +179,10 @@ def sync(
                 "location": loc,
                 "start": start.isoformat() if start else None,
                 "end": end.isoformat() if end else None,
-                # Logs may still arrive for a window until its end + delivery lag has passed.
-                "complete": bool(end and now > end + lag),
+                # Logs may still arrive for a window until its end + delivery lag has passed,
+                # and an empty listing may mean they were not uploaded yet: list it again.
+                "complete": bool(end and now > end + lag and found.get(loc, 0) > 0),
+                "objects": found.get(loc, 0),
                 "listed_at": now.isoformat(),
             }
             for loc in listed
@@ -161,9 +193,64 @@ def sync(
     return built
 
 
-def _chain(*iterators: Any) -> Any:
-    for it in iterators:
-        yield from it
+def _with_parts(entries: list[dict[str, Any]], writer: "_DateWriter") -> list[dict[str, Any]]:
+    """Manifest file entries with the part files (relative to the table folder) of their rows."""
+    return [{**e, "parts": sorted(writer.parts_of.get(e["file"], ()))} for e in entries]
+
+
+def _runs_of(path: Path) -> list[tuple[str | None, int]] | None:
+    meta = pq.read_schema(path).metadata or {}
+    if RUNS_KEY not in meta:
+        return None
+    return [(name, int(n)) for name, n in json.loads(meta[RUNS_KEY])]
+
+
+def _remove_rows(root: Path, parts: Sequence[str], name: str, report: ReportBuilder) -> None:
+    """Rewrite the part files ``parts`` without the rows that came from source file ``name``."""
+    removed = 0
+    for rel in parts:
+        path = root / rel
+        if not path.exists():
+            continue
+        runs = _runs_of(path)
+        if runs is None:
+            report.note(f"{name}: changed since it was cached, but {path} does not record which rows came from it "
+                        "(written by an older version); delete the cache folder to avoid duplicate rows")
+            continue
+        keep = np.repeat(np.array([run != name for run, _ in runs], dtype=bool), [n for _, n in runs])
+        if keep.all():
+            continue
+        removed += int((~keep).sum())
+        kept_runs = [(run, n) for run, n in runs if run != name]
+        if not kept_runs:
+            path.unlink()
+            continue
+        part = pq.read_table(path).filter(pa.array(keep))
+        _write_part(part, path, kept_runs)
+    if removed:
+        log.info("%s changed since it was cached: %d earlier rows removed from the cache", name, removed)
+        report.note(f"{name}: changed since it was cached; its {removed} earlier rows were replaced")
+
+
+def _merge_runs(runs: Sequence[tuple[str | None, int]]) -> list[tuple[str | None, int]]:
+    out: list[tuple[str | None, int]] = []
+    for name, n in runs:
+        if n <= 0:
+            continue
+        if out and out[-1][0] == name:
+            out[-1] = (name, out[-1][1] + n)
+        else:
+            out.append((name, n))
+    return out
+
+
+def _write_part(part: pa.Table, target: Path, runs: Sequence[tuple[str | None, int]]) -> None:
+    """Write one part file atomically, with its (source file, rows) runs in its metadata."""
+    meta = dict(part.schema.metadata or {})
+    meta[RUNS_KEY] = json.dumps(_merge_runs(runs)).encode()
+    tmp = target.with_name(f".{target.name}.tmp")
+    pq.write_table(part.replace_schema_metadata(meta), tmp, compression="zstd")
+    os.replace(tmp, target)
 
 
 def _logs_tables(
@@ -185,7 +272,7 @@ def _logs_tables(
                     report.rows -= dropped
                     report.outside_window += dropped
                     report.note(f"{url}: {dropped} rows of [{lo}, {hi}) were already in the cache")
-            yield [], parsed
+            yield url, parsed
 
 
 def _append_manifest(path: Path, entries: list[dict[str, Any]]) -> None:
@@ -203,29 +290,46 @@ class _DateWriter:
         self.root = root
         self.time_column = time_column
         self.tables: list[pa.Table] = []
+        self.runs: list[tuple[str | None, int]] = []
         self.buffered = 0
         self.run = uuid.uuid4().hex[:12]
         self.seq = 0
+        #: Source file -> part files (relative to ``root``) written with its rows.
+        self.parts_of: dict[str, set[str]] = {}
 
-    def add(self, table: pa.Table) -> None:
-        if table.num_rows:
-            self.tables.append(table)
-            self.buffered += table.num_rows
+    def add(self, table: pa.Table, runs: Sequence[tuple[str | None, int]]) -> None:
+        """Buffer ``table``; ``runs`` says which source file its rows came from, in order."""
+        if not table.num_rows:
+            return
+        if sum(n for _, n in runs) != table.num_rows:
+            runs = [(None, table.num_rows)]  # rows of no known file (CloudWatch Logs)
+        self.tables.append(table)
+        self.runs.extend(runs)
+        self.buffered += table.num_rows
 
     def flush(self) -> None:
         if not self.tables:
             return
         table = pa.concat_tables(self.tables)
-        self.tables, self.buffered = [], 0
+        names = [name for name, _ in self.runs]
+        codes = np.repeat(np.arange(len(names)), [n for _, n in self.runs])
+        self.tables, self.runs, self.buffered = [], [], 0
         dates = pc.strftime(table[self.time_column], format="%Y-%m-%d")
         for day in pc.unique(dates).to_pylist():
-            part = table.filter(pc.equal(dates, day))
+            mask = pc.equal(dates, day)
+            part = table.filter(mask)
+            part_codes = codes[mask.to_numpy(zero_copy_only=False)]
             folder = self.root / f"date={day}"
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"part-{self.run}-{self.seq:05d}.parquet"
-            tmp = folder / f".{target.name}.tmp"
-            pq.write_table(part, tmp, compression="zstd")
-            os.replace(tmp, target)
+            bounds = np.flatnonzero(np.diff(part_codes)) + 1
+            runs = [(names[int(part_codes[lo])], hi - lo)
+                    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(part_codes)])]
+            _write_part(part, target, runs)
+            rel = f"{folder.name}/{target.name}"
+            for name, _ in runs:
+                if name is not None:
+                    self.parts_of.setdefault(name, set()).add(rel)
             self.seq += 1
 
 

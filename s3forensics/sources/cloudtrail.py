@@ -532,10 +532,8 @@ def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetim
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report.lines_read += 1
-        report.reject(name, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start}): not a CloudTrail file",
-                      data[:200].decode("utf-8", errors="replace"))
-        report.note(f"{name}: not a CloudTrail file (binary data)")
+        count = report.reject_file(name, data, f"not CloudTrail JSON: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        report.note(f"{name}: not a CloudTrail file (binary data); its {count} lines were rejected")
         return CLOUDTRAIL_SCHEMA.empty_table()
     stripped = text.strip()
     if not stripped:
@@ -546,17 +544,15 @@ def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetim
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and stripped.startswith("{"):
             return _parse_json_lines(text, name, report, start, end)
-        report.lines_read += 1
-        lines = text.splitlines()
-        bad_line = lines[exc.lineno - 1] if 0 < exc.lineno <= len(lines) else ""
-        report.reject(name, exc.lineno, f"invalid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); file not parsed", bad_line)
-        report.note(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}")
+        count = report.reject_file(
+            name, data, f"not CloudTrail JSON: invalid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); file not parsed")
+        report.note(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}; its {count} lines were rejected")
         return CLOUDTRAIL_SCHEMA.empty_table()
     try:
         kind, records = _classify_document(doc, name)
     except _NotJson as exc:
-        report.lines_read += 1
-        report.reject(name, exc.line, exc.reason, exc.text)
+        count = report.reject_file(name, data, f"not CloudTrail JSON: {exc.reason}")
+        report.note(f"{name}: {exc.reason}; its {count} lines were rejected")
         return CLOUDTRAIL_SCHEMA.empty_table()
     if kind == "digest":
         report.skip(name, "CloudTrail digest file (not events)")
@@ -591,6 +587,34 @@ def _parse_json_lines(text: str, name: str, report: ReportBuilder, start: dateti
             report.reject(name, no, f"invalid JSON: {exc.msg} (column {exc.colno})", line)
     table = records_to_table(records, name, report, numbers)
     return _window(table, report, start, end)
+
+
+def _parse_damaged(content: bytes, problem: str, name: str, report: ReportBuilder, start: datetime | None,
+                   end: datetime | None) -> pa.Table:
+    """A file whose gzip stream ended early (``content`` is what was decoded).
+
+    JSON lines keep their complete lines (the incomplete last one is rejected as
+    truncated); a JSON document cut short cannot be parsed, so all its lines are rejected.
+    """
+    cut = content.rfind(b"\n") + 1
+    whole, tail = content[:cut], content[cut:]
+    first = next((ln for ln in whole.splitlines() if ln.strip()), b"")
+    try:
+        json_lines = isinstance(json.loads(first), dict) if first.lstrip().startswith(b"{") else False
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        json_lines = False
+    if not json_lines:
+        count = report.reject_file(name, content, f"truncated: {problem}; the JSON document is incomplete, file not parsed")
+        report.note(f"{name}: {problem}; the JSON document is incomplete, so the file was not parsed "
+                    f"(its {count} lines were rejected)")
+        return CLOUDTRAIL_SCHEMA.empty_table()
+    table = _parse_json_lines(whole.decode("utf-8", errors="replace"), name, report, start, end)
+    complete = whole.count(b"\n")
+    if tail:
+        report.reject_file(name, tail, f"truncated: incomplete last line ({problem})", first_line=complete + 1)
+    report.note(f"{name}: {problem}; the {complete} complete JSON lines before the damage were read"
+                + ("; the incomplete last line was rejected" if tail else ""))
+    return table
 
 
 def iter_cloudtrail_tables(
@@ -632,10 +656,9 @@ def iter_cloudtrail_tables(
             report.note(f"{sf.name}: cannot read ({exc}); other files still load")
             continue
         if problem:
+            table = _parse_damaged(content, problem, sf.name, report, start, end)
             report.files += 1
-            report.lines_read += 1
-            report.reject(sf.name, 0, f"{problem}: file not parsed", content[-200:].decode("utf-8", errors="replace"))
-            report.note(f"{sf.name}: {problem}; file not parsed")
+            yield [sf], table
             continue
         table = parse_document(content, sf.name, report, start, end)
         if table is None:

@@ -26,6 +26,9 @@ from s3forensics.sources.report import LoadReport, ReportBuilder, reject_dicts
 
 log = logging.getLogger(__name__)
 
+#: Rows turned into JSON text at once.
+JSON_SLICE_ROWS = 200_000
+
 KINDS = {"s3-access": "s3_access", "s3_access": "s3_access", "cloudtrail": "cloudtrail"}
 
 
@@ -46,13 +49,19 @@ def iter_tables(
     session: Any = None,
     progress: bool = False,
     files: Sequence[Any] | None = None,
+    on_runs: Any = None,
 ) -> Iterator[tuple[Any, pa.Table]]:
     """(source files, canonical table) pairs for either kind, streaming (the files are those
-    whose rows the table completes)."""
+    whose rows the table completes).
+
+    ``on_runs`` (S3 access logs only) receives each table's (file, rows) runs before it
+    is yielded (see ``iter_s3_access_tables``); a CloudTrail table is one file's rows.
+    """
     if table_kind(kind) == "s3_access":
         from s3forensics.sources.s3_access import iter_s3_access_tables
 
-        return iter_s3_access_tables(inputs, start, end, report=report, session=session, progress=progress, files=files)
+        return iter_s3_access_tables(inputs, start, end, report=report, session=session, progress=progress, files=files,
+                                     on_runs=on_runs)
     from s3forensics.sources.cloudtrail import iter_cloudtrail_tables
 
     return iter_cloudtrail_tables(inputs, start, end, report=report, session=session, progress=progress, files=files)
@@ -65,12 +74,18 @@ def rejects_path(out: str | Path) -> Path:
 
 
 def _iso_times(col: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """UTC timestamps -> ``YYYY-mm-ddTHH:MM:SS[.ffffff]Z`` text (null stays null)."""
-    micros = pc.cast(pc.cast(col, pa.timestamp("us")), pa.int64())
-    if pc.any(pc.not_equal(pc.subtract(micros, pc.multiply(pc.divide(micros, 1_000_000), 1_000_000)), 0)).as_py():
-        text = pc.strftime(pc.cast(col, pa.timestamp("us")), format="%Y-%m-%dT%H:%M:%S")
-    else:
-        text = pc.strftime(pc.cast(pc.cast(col, pa.timestamp("us")), pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%S")
+    """UTC timestamps -> ISO-8601 UTC text, decided row by row (null stays null).
+
+    A time with a zero fraction is ``YYYY-mm-ddTHH:MM:SSZ``; any other has six digits of
+    microseconds, ``YYYY-mm-ddTHH:MM:SS.ffffffZ``. The choice never depends on the
+    other rows of the table, slice or file.
+    """
+    micros_ts = pc.cast(col, pa.timestamp("us"))
+    micros = pc.cast(micros_ts, pa.int64())
+    fraction = pc.subtract(micros, pc.multiply(pc.divide(micros, 1_000_000), 1_000_000))
+    whole = pc.strftime(pc.cast(micros_ts, pa.timestamp("s"), safe=False), format="%Y-%m-%dT%H:%M:%S")
+    fine = pc.strftime(micros_ts, format="%Y-%m-%dT%H:%M:%S")
+    text = pc.if_else(pc.equal(fraction, 0), whole, fine)
     return pc.binary_join_element_wise(text, pa.scalar("Z"), "")
 
 
@@ -142,8 +157,8 @@ def convert(
             con = duckdb.connect()
             with open(partial, "w", encoding="utf-8", newline="\n") as fh:
                 for _, table in tables:
-                    for start_row in range(0, table.num_rows, 200_000):
-                        lines = json_lines(table.slice(start_row, 200_000), con)
+                    for start_row in range(0, table.num_rows, JSON_SLICE_ROWS):
+                        lines = json_lines(table.slice(start_row, JSON_SLICE_ROWS), con)
                         if lines:
                             fh.write("\n".join(lines))
                             fh.write("\n")

@@ -8,7 +8,6 @@ bounded memory. Gzip is recognised by its magic bytes, not by the file name.
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import os
@@ -277,44 +276,127 @@ def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
         raise SourceError(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
 
 
-def _decompressing(raw: BinaryIO) -> tuple[BinaryIO, bool]:
-    head = raw.read(2)
-    raw.seek(0) if raw.seekable() else None
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True  # type: ignore[return-value]
-    return raw, False
+#: Compressed bytes handed to zlib at once, and the most it may return per call (so a
+#: truncated or corrupt stream loses nothing decoded before the damage, and a gzip bomb
+#: still streams in bounded memory).
+GZIP_INPUT_BYTES = 64 * 1024
+GZIP_OUTPUT_BYTES = 1024 * 1024
+
+
+def _gunzip_blocks(raw: Any) -> Iterator[bytes | str]:
+    """Decompressed blocks of a gzip stream (several members allowed, zero padding ignored).
+
+    Yields ``bytes`` blocks; if the stream is truncated or corrupt, the last item is a
+    ``str`` naming the problem (everything decoded before it has been yielded).
+    """
+    decomp = zlib.decompressobj(wbits=31)
+    data = b""  # compressed bytes not yet consumed
+    at_end = False
+    in_member = True
+    while True:
+        if (not data or (not in_member and len(data) < 2)) and not at_end:
+            more = raw.read(GZIP_INPUT_BYTES)
+            at_end = not more
+            data += more
+        if not in_member:
+            data = data.lstrip(b"\x00")  # zeros may pad a gzip file
+            if not data:
+                if at_end:
+                    return
+                continue
+            if len(data) < 2 and not at_end:
+                continue
+            if not data.startswith(b"\x1f\x8b"):
+                yield "gzip stream corrupt (data after the end of a gzip member is not gzip)"
+                return
+            decomp, in_member = zlib.decompressobj(wbits=31), True
+        if not data:  # input exhausted inside a member
+            try:
+                out = decomp.flush()
+            except zlib.error:
+                out = b""
+            if out:
+                yield out
+            if not decomp.eof:
+                yield "gzip stream truncated (the compressed data ends before the end of the stream)"
+            return
+        try:
+            out = decomp.decompress(data, GZIP_OUTPUT_BYTES)
+        except zlib.error as exc:
+            yield f"gzip stream corrupt ({exc})"
+            return
+        if out:
+            yield out
+        if decomp.eof:
+            data, in_member = decomp.unused_data, False
+        else:
+            data = decomp.unconsumed_tail
+
+
+class _Prefixed:
+    """A stream whose first bytes were already read (works on unseekable streams)."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self.head, self.raw = head, raw
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            head, self.head = self.head, b""
+            return head + self.raw.read(max(0, size - len(head)))
+        return self.raw.read(size)
+
+
+def _blocks_of(raw: BinaryIO, size: int) -> Iterator[bytes | str]:
+    """Blocks of the file's text (gzip undone when the magic bytes say so); a ``str``
+    last item names a problem that ended the file early."""
+    try:
+        head = raw.read(2)
+        if head == b"\x1f\x8b":
+            yield from _gunzip_blocks(_Prefixed(head, raw))
+            return
+        if head:
+            yield head
+        while True:
+            block = raw.read(size)
+            if not block:
+                return
+            yield block
+    except OSError as exc:
+        yield f"read error ({exc})"
 
 
 def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
     """The file's text as chunks of whole lines (gzip undone), in order.
 
-    A truncated or corrupt gzip stream ends the iteration with a chunk whose
-    ``truncated`` names the problem; its data then holds the incomplete last line.
+    Gzip is decompressed in small pieces, so a truncated or corrupt stream loses nothing
+    decoded before the damage: the iteration then ends with a chunk whose ``truncated``
+    names the problem and whose data holds everything decoded after the previous chunk
+    (whole lines, then the incomplete last line, if any).
     """
     raw = open_raw(sf, data)
     try:
-        stream, gz = _decompressing(raw)
-        carry = b""
+        pending: list[bytes] = []
+        size = 0
         line_no = 1
-        while True:
-            try:
-                block = stream.read(chunk_bytes)
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-                what = "gzip stream truncated" if isinstance(exc, EOFError) else "gzip stream corrupt"
-                yield Chunk(carry, line_no, truncated=f"{what} ({exc})" if gz else f"read error ({exc})")
+        for block in _blocks_of(raw, chunk_bytes):
+            if isinstance(block, str):
+                yield Chunk(b"".join(pending), line_no, truncated=block)
                 return
-            if not block:
-                if carry:
-                    yield Chunk(carry, line_no)
-                return
-            buf = carry + block
+            pending.append(block)
+            size += len(block)
+            if size < chunk_bytes:
+                continue
+            buf = b"".join(pending)
             cut = buf.rfind(b"\n")
             if cut < 0:
-                carry = buf
+                pending, size = [buf], len(buf)
                 continue
             whole, carry = buf[: cut + 1], buf[cut + 1 :]
+            pending, size = ([carry] if carry else []), len(carry)
             yield Chunk(whole, line_no)
             line_no += whole.count(b"\n")
+        if pending:
+            yield Chunk(b"".join(pending), line_no)
     finally:
         raw.close()
 

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 #: Longest reject text kept (a 1 MB garbage line is cut, and the reason says how long it was).
 MAX_REJECT_TEXT = 4096
+#: Lines of one unparseable file kept in ``rejects`` (all of them are counted).
+MAX_FILE_REJECTS = 100
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,13 @@ class LoadReport:
     """What one load read, kept, rejected and skipped.
 
     The invariant ``lines_read == rows + rejected + outside_window`` always holds (see
-    ``balanced``). For CloudTrail a "line" is one record (or one unparseable file/line).
+    ``balanced``). For CloudTrail a "line" is one record of a parsed file (a JSON
+    document or JSON lines), or one text line of a file that could not be parsed as
+    CloudTrail JSON at all (not JSON, not UTF-8, a truncated document): every text line
+    of such a file is counted in ``lines_read`` and ``rejected``, with one reason for the
+    whole file, but only its first ``MAX_FILE_REJECTS`` lines are kept in ``rejects``
+    (a message says how many were left out). So ``len(rejects) <= rejected``; they are
+    equal unless such a file had more lines than that.
 
     Attributes:
         kind: ``s3_access`` or ``cloudtrail``.
@@ -127,6 +135,31 @@ class ReportBuilder:
             text = text[:MAX_REJECT_TEXT]
         self.rejected += 1
         self.rejects.append(Reject(file, line, reason, text))
+
+    def reject_file(self, file: str, data: bytes, reason: str, first_line: int = 1) -> int:
+        """Reject every text line of ``data`` (a file, or its rest from ``first_line``).
+
+        Counts each line as read and rejected; keeps the first ``MAX_FILE_REJECTS`` of
+        them in ``rejects`` (a message says how many were left out). Returns the count.
+        """
+        count = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
+        if count == 0:
+            return 0
+        self.lines_read += count
+        pos = 0
+        for i in range(min(count, MAX_FILE_REJECTS)):
+            nl = data.find(b"\n", pos)
+            stop = len(data) if nl < 0 else nl
+            if stop - pos <= 4 * MAX_REJECT_TEXT:
+                self.reject(file, first_line + i, reason, data[pos:stop].decode("utf-8", errors="replace").rstrip("\r"))
+            else:  # decode only what is kept of a long line
+                text = data[pos : pos + MAX_REJECT_TEXT].decode("utf-8", errors="replace")[:MAX_REJECT_TEXT]
+                self.reject(file, first_line + i, f"{reason} (line of {stop - pos} bytes; text cut to {len(text)} characters)", text)
+            pos = stop + 1
+        self.rejected += count - min(count, MAX_FILE_REJECTS)
+        if count > MAX_FILE_REJECTS:
+            self.note(f"{file}: all {count} lines rejected ({reason}); only the first {MAX_FILE_REJECTS} are kept in rejects")
+        return count
 
     def skip(self, file: str, reason: str) -> None:
         """Record a file deliberately not parsed."""

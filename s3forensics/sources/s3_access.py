@@ -563,10 +563,13 @@ def _parse_data(
     start: datetime | None,
     end: datetime | None,
     locator: Callable[[np.ndarray], "_Locator"],
+    row_lines: list[np.ndarray] | None = None,
 ) -> pa.Table:
     """Parse parts of valid UTF-8 whole lines, block by block.
 
-    ``locator(newline offsets in the joined parts)`` names the lines for rejects.
+    ``locator(newline offsets in the joined parts)`` names the lines for rejects. When
+    ``row_lines`` is given, the index (in the joined parts) of each row's line is
+    appended to it, in row order.
     """
     tables: list[pa.Table] = []
     positions: list[np.ndarray] = []
@@ -588,12 +591,18 @@ def _parse_data(
     done = np.concatenate(positions) if positions else np.empty(0, dtype=np.int64)
     if leftovers:
         table, done = _fallback(leftovers, table, done, locate, report)
-        table = table.take(pa.array(np.argsort(done, kind="stable")))
+        order = np.argsort(done, kind="stable")
+        table, done = table.take(pa.array(order)), done[order]
     if start is not None or end is not None:
         before = table.num_rows
-        table = filter_window(table, "time", start, end)
+        mask = window_mask(table, "time", start, end)
+        if mask is not None:
+            table = table.filter(mask)
+            done = done[mask.to_numpy(zero_copy_only=False)]
         report.outside_window += before - table.num_rows
     report.rows += table.num_rows
+    if row_lines is not None:
+        row_lines.append(done)
     return table
 
 
@@ -623,8 +632,8 @@ def _fallback(
     return pa.concat_tables([table, extra]), np.concatenate([positions, np.asarray(rescued_at, dtype=np.int64)])
 
 
-def filter_window(table: pa.Table, column: str, start: datetime | None, end: datetime | None) -> pa.Table:
-    """Rows with ``start <= column < end`` (either bound optional)."""
+def window_mask(table: pa.Table, column: str, start: datetime | None, end: datetime | None) -> pa.Array | None:
+    """Boolean mask of rows with ``start <= column < end`` (None when there is no bound)."""
     col = table[column]
     mask = None
     if start is not None:
@@ -632,6 +641,14 @@ def filter_window(table: pa.Table, column: str, start: datetime | None, end: dat
     if end is not None:
         upper = pc.less(col, pa.scalar(end, col.type))
         mask = upper if mask is None else pc.and_(mask, upper)
+    if isinstance(mask, pa.ChunkedArray):
+        mask = mask.combine_chunks()
+    return None if mask is None else pc.fill_null(mask, False)
+
+
+def filter_window(table: pa.Table, column: str, start: datetime | None, end: datetime | None) -> pa.Table:
+    """Rows with ``start <= column < end`` (either bound optional)."""
+    mask = window_mask(table, column, start, end)
     return table if mask is None else table.filter(mask)
 
 
@@ -674,6 +691,8 @@ class _Batch:
         self.pieces: list[tuple[str, int, int]] = []  # (file, first line, byte offset)
         self.size = 0
         self.files: list[inp.SourceFile] = []
+        #: After ``parse``: (file, number of rows) runs, in row order.
+        self.runs: list[tuple[str, int]] = []
 
     def add(self, sf: inp.SourceFile, data: bytes, first_line: int) -> None:
         if not data:
@@ -688,17 +707,21 @@ class _Batch:
     def parse(self, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
         rejects_before = len(report.rejects)
         file_lines: dict[str, int] = {}
+        piece_lines: list[int] = []
 
         def locator(newlines: np.ndarray) -> _Locator:
             # Line index of each piece's first byte: the newlines before it.
             firsts = np.searchsorted(newlines, [offset for _, _, offset in self.pieces]).tolist()
+            piece_lines.extend(firsts)
             locate = _Locator()
             for (name, first_line, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
                 locate.add(name, first_line, index)
                 file_lines[name] = file_lines.get(name, 0) + after - index
             return locate
 
-        table = _parse_data(self.parts, report, start, end, locator)
+        row_lines: list[np.ndarray] = []
+        table = _parse_data(self.parts, report, start, end, locator, row_lines)
+        self.runs = _runs([name for name, _, _ in self.pieces], piece_lines, row_lines[0])
         rejected: dict[str, int] = {}
         for r in report.rejects[rejects_before:]:
             rejected[r.file] = rejected.get(r.file, 0) + 1
@@ -706,6 +729,22 @@ class _Batch:
             if count == file_lines.get(name):
                 report.note(f"{name}: not an S3 server access log (none of its {count} lines parsed)")
         return table
+
+
+def _runs(names: Sequence[str], piece_lines: Sequence[int], row_lines: np.ndarray) -> list[tuple[str, int]]:
+    """(file, rows) runs in row order, from each piece's first line index and each row's line."""
+    if not len(row_lines):
+        return []
+    piece = np.searchsorted(np.asarray(piece_lines, dtype=np.int64), row_lines, side="right") - 1
+    runs: list[tuple[str, int]] = []
+    bounds = np.flatnonzero(np.diff(piece)) + 1
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(piece)]):
+        name = names[int(piece[lo])]
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + hi - lo)
+        else:
+            runs.append((name, hi - lo))
+    return runs
 
 
 def iter_s3_access_tables(
@@ -718,12 +757,15 @@ def iter_s3_access_tables(
     progress: bool = False,
     files: Sequence[inp.SourceFile] | None = None,
     batch_bytes: int = BATCH_BYTES,
+    on_runs: Callable[[list[tuple[str, int]]], None] | None = None,
 ) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
     """Stream canonical tables, in input order, into ``report``.
 
     Lines of consecutive files are parsed in batches of about ``batch_bytes``; each table
     comes with the files whose lines it completes (a large file may span several tables,
-    and is listed with its last one).
+    and is listed with its last one). ``on_runs``, if given, is called just before each
+    table is yielded with its rows' files as (file name, number of rows) runs in row order
+    (empty for rows without a file, from CloudWatch Logs).
     """
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
     from s3forensics.sources import cloudwatch
@@ -751,23 +793,26 @@ def iter_s3_access_tables(
         try:
             seen = False
             for chunk in inp.iter_chunks(sf, data, chunk_bytes=READ_BYTES):
-                seen = seen or bool(chunk.data)
+                seen = seen or bool(chunk.data) or bool(chunk.truncated)
                 if chunk.truncated:
                     partial = chunk.data
                     cut = partial.rfind(b"\n") + 1
                     batch.add(sf, partial[:cut], chunk.first_line)
                     tail = partial[cut:]
+                    complete = chunk.first_line - 1 + partial[:cut].count(b"\n")
                     if tail:
                         report.lines_read += 1
-                        line_no = chunk.first_line + partial[:cut].count(b"\n")
-                        report.reject(sf.name, line_no, f"incomplete last line: {chunk.truncated}",
+                        report.reject(sf.name, complete + 1, f"truncated: incomplete last line ({chunk.truncated})",
                                       tail.decode("utf-8", errors="replace"))
-                    report.note(f"{sf.name}: {chunk.truncated}; lines before the damage were read")
+                    report.note(f"{sf.name}: {chunk.truncated}; the {complete} complete lines before the damage "
+                                f"were read" + ("; the incomplete last line was rejected" if tail else ""))
                     break
                 batch.add(sf, chunk.data, chunk.first_line)
                 if batch.size >= batch_bytes:
                     table = batch.parse(report, start, end)
                     done, batch = batch, _Batch()
+                    if on_runs is not None:
+                        on_runs(done.runs)
                     yield [f for f in done.files], table
             if not seen:
                 report.note(f"{sf.name}: empty file (no lines)")
@@ -777,9 +822,14 @@ def iter_s3_access_tables(
             continue
         batch.files.append(sf)
     if batch.parts or batch.files:
-        yield batch.files, (batch.parse(report, start, end) if batch.parts else S3_ACCESS_SCHEMA.empty_table())
+        table = batch.parse(report, start, end) if batch.parts else S3_ACCESS_SCHEMA.empty_table()
+        if on_runs is not None:
+            on_runs(batch.runs)
+        yield batch.files, table
     for url in logs_inputs:
         for table in cloudwatch.load_tables("s3_access", str(url), start, end, report, session):
+            if on_runs is not None:
+                on_runs([])
             yield [], table  # no file to remember: the cache re-reads log groups
     if bar is not None:
         bar.close()
