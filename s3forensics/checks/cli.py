@@ -1,7 +1,11 @@
 """``s3forensics check``: run the setup checks, show coverage, plan or apply a fix.
 
+Nothing changes AWS without --apply: ``--fix CHECK_ID`` and ``--restore BACKUP`` alone
+print the exact API calls they would make; add ``--apply`` to make them.
+
 Exit codes: 0 the checks ran (whatever they found); 1 a user error (unknown check id,
-bad bucket name, missing option for a fix, unreadable backup); 2 a usage error
+bad bucket name, missing option for a fix, unreadable backup, output file not writable,
+a restore refused because the resource changed since the fix); 2 a usage error
 (argparse); 3 with ``--fail-on FAIL`` when a check failed, or with ``--fail-on UNKNOWN``
 when a check failed or could not be decided.
 """
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 EXIT_FINDINGS = 3
@@ -35,8 +40,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--iam-policy", action="store_true", help="print the least-privilege IAM policy the checks need and exit")
     fix = p.add_argument_group("remediation")
     fix.add_argument("--fix", metavar="CHECK_ID", help="print the API calls that would fix this check's failures")
-    fix.add_argument("--apply", action="store_true", help="with --fix: save the previous configuration, then apply")
-    fix.add_argument("--restore", metavar="BACKUP", help="put back the configuration saved in a backup file")
+    fix.add_argument("--apply", action="store_true", help="with --fix: save the previous configuration, then apply; with --restore: restore")
+    fix.add_argument(
+        "--restore",
+        metavar="BACKUP",
+        help="print the API calls that would put back the configuration saved in BACKUP (a file written by --fix --apply); add --apply to make them",
+    )
+    fix.add_argument("--force", action="store_true", help="with --restore --apply: restore even if the resource changed since the fix (that change is lost)")
     fix.add_argument("--log-bucket", help="for s3_access_logging_enabled: the bucket receiving access logs")
     fix.add_argument("--topic-arn", help="for cloudwatch_alarm_s3_get_requests: the SNS topic to notify")
     fix.add_argument("--trail", help="for CloudTrail fixes: the trail to change")
@@ -45,8 +55,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _write(text: str, output: str | None) -> None:
+    from s3forensics.errors import ConfigError
+
     if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n")
+        try:
+            Path(output).write_text(text if text.endswith("\n") else text + "\n")
+        except OSError as exc:
+            raise ConfigError(f"-o/--output {output}: cannot write: {exc.strerror or exc}") from exc
         print(f"wrote {output}", file=sys.stderr)
     else:
         print(text)
@@ -55,8 +70,12 @@ def _write(text: str, output: str | None) -> None:
 def _handle(args: argparse.Namespace) -> int:
     from s3forensics.errors import ConfigError
 
-    if args.apply and not args.fix:
-        raise ConfigError("--apply needs --fix CHECK_ID")
+    if args.fix and args.restore:
+        raise ConfigError("--fix and --restore cannot be combined: run one, then the other")
+    if args.apply and not (args.fix or args.restore):
+        raise ConfigError("--apply needs --fix CHECK_ID or --restore BACKUP")
+    if args.force and not (args.restore and args.apply):
+        raise ConfigError("--force only applies to --restore BACKUP --apply")
     if args.list:
         return _list(args)
     if args.iam_policy:
@@ -123,15 +142,26 @@ def _fix(args: argparse.Namespace) -> int:
     path = apply_plan(plan, context=ctx)
     if path is not None:
         print(f"applied {len(plan.steps)} call(s); previous configuration saved in {path}", file=sys.stderr)
-        print(f"undo with: s3forensics check --restore {path}", file=sys.stderr)
+        print(f"undo with: s3forensics check --restore {path} --apply (without --apply: show the calls)", file=sys.stderr)
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
     from s3forensics.checks.base import Context
-    from s3forensics.checks.remediation import restore
+    from s3forensics.checks.remediation import changes_since_fix, restore, restore_plan
 
-    calls = restore(args.restore, context=Context(region=args.region))
+    ctx = Context(region=args.region)
+    if not args.apply:
+        calls = restore_plan(args.restore, context=ctx)
+        if args.format == "json":
+            _write(json.dumps([asdict(c) for c in calls], indent=2, default=str), args.output)
+        else:
+            _write("\n".join([f"restore from {args.restore}: {len(calls)} API call(s):"] + [f"  {i}. {c.describe()}" for i, c in enumerate(calls, 1)]), args.output)
+        for change in changes_since_fix(args.restore, context=ctx):
+            print(f"changed since the fix (--apply will refuse unless --force): {change}", file=sys.stderr)
+        print("dry run: nothing changed; add --apply to make these calls", file=sys.stderr)
+        return 0
+    calls = restore(args.restore, context=ctx, force=args.force)
     for call in calls:
         print(call.describe())
     print(f"restored {len(calls)} call(s) from {args.restore}", file=sys.stderr)

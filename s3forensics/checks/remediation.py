@@ -3,7 +3,10 @@ only when asked, with the previous configuration saved first so that it can be r
 
 ``plan_fix`` reads (never writes) and returns a :class:`FixPlan`; ``apply_plan`` saves the
 previous configuration of everything the plan touches to a JSON backup under
-``<home>/backups/`` *before* the first write, then applies; ``restore`` replays a backup.
+``<home>/backups/`` *before* the first write, applies, then records the state the fix left
+("after") in the same backup. ``restore_plan`` lists the calls a restore would make (reads
+only); ``restore`` makes them, after checking that nothing changed since the fix (it
+refuses otherwise, unless forced).
 """
 
 from __future__ import annotations
@@ -19,13 +22,38 @@ from typing import Any
 
 from s3forensics.aws import error_code
 from s3forensics.checks.base import CheckResult, CheckUnavailable, Context, Status
-from s3forensics.errors import ActionError
+from s3forensics.errors import ActionError, RefusedError
 
 log = logging.getLogger(__name__)
 
 ALL_PAB = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 METRICS_ID = "EntireBucket"
 DEFAULT_TOPIC = "s3forensics-alerts"
+
+#: ``(service, read operation)`` -> the error codes that mean "not configured" (the
+#: previous state is "absent"). Reads not listed return an empty answer when nothing is
+#: configured, so any error from them (and any other code from these) aborts a fix.
+ABSENT_CODES: dict[tuple[str, str], frozenset[str]] = {
+    ("s3", "get_public_access_block"): frozenset({"NoSuchPublicAccessBlockConfiguration"}),
+    ("s3control", "get_public_access_block"): frozenset({"NoSuchPublicAccessBlockConfiguration"}),
+    ("s3", "get_bucket_metrics_configuration"): frozenset({"NoSuchConfiguration"}),
+    ("s3", "get_bucket_policy"): frozenset({"NoSuchBucketPolicy"}),
+    ("sns", "get_topic_attributes"): frozenset({"NotFound", "NotFoundException"}),
+}
+
+#: Keys whose values change without anyone changing the configuration (delivery times,
+#: alarm state, timestamps); ignored when comparing the state after a fix with now.
+VOLATILE_KEYS = frozenset(
+    {
+        "ResponseMetadata",
+        "LatestDeliveryTime", "LatestDeliveryAttemptTime", "LatestDeliveryAttemptSucceeded", "LatestDeliveryError",
+        "LatestNotificationTime", "LatestNotificationAttemptTime", "LatestNotificationAttemptSucceeded", "LatestNotificationError",
+        "LatestDigestDeliveryTime", "LatestDigestDeliveryError", "LatestCloudWatchLogsDeliveryTime", "LatestCloudWatchLogsDeliveryError",
+        "TimeLoggingStarted", "TimeLoggingStopped", "StartLoggingTime", "StopLoggingTime",
+        "StateValue", "StateReason", "StateReasonData", "StateUpdatedTimestamp", "StateTransitionedTimestamp",
+        "AlarmConfigurationUpdatedTimestamp", "UpdatedAt",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -397,14 +425,20 @@ def _execute(ctx: Context, call: ApiCall) -> dict[str, Any]:
 
 
 def apply_plan(plan: FixPlan, *, session: Any | None = None, context: Context | None = None) -> Path | None:
-    """Save the previous configuration of every step, then apply the plan.
+    """Save the previous configuration of every step, apply the plan, then record the
+    configuration it left ("after", used by :func:`restore` to detect later changes).
+
+    Only the "not configured" error codes of each read (:data:`ABSENT_CODES`) are saved
+    as an absent previous configuration; any other failure to read aborts before the
+    first write.
 
     Returns:
         The backup file (JSON), or None when the plan has no steps.
 
     Raises:
         ActionError: reading the previous configuration or applying a call failed (the
-            message names the call; the backup, when written, is kept and named).
+            message names the call and the resource; the backup, when written, is kept
+            and named).
     """
     if not plan.steps:
         return None
@@ -414,28 +448,130 @@ def apply_plan(plan: FixPlan, *, session: Any | None = None, context: Context | 
         entry: dict[str, Any] = {"call": asdict(step.call), "restore": step.restore, "resource": step.resource, "previous": None, "previous_error": None}
         if step.read is not None:
             entry["read"] = asdict(step.read)
-            try:
-                entry["previous"] = _execute(ctx, step.read)
-            except CheckUnavailable as exc:
-                raise ActionError(f"cannot save the previous configuration of {step.resource} ({step.read.describe()}): {exc}; nothing was changed") from exc
-            except Exception as exc:  # noqa: BLE001 (a "not configured" error is the previous state)
-                code = error_code(exc)
-                if code is None:
-                    raise ActionError(f"cannot read {step.resource} before fixing it: {exc}; nothing was changed") from exc
-                entry["previous_error"] = code
+            entry["previous"], entry["previous_error"] = _read_state(ctx, step, "save the previous configuration of", "; nothing was changed")
         saved.append(entry)
     folder = backups_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = folder / f"{stamp}-{plan.check_id}-{time.monotonic_ns() % 10**6:06d}.json"
-    path.write_text(json.dumps({"check_id": plan.check_id, "created": stamp, "steps": saved}, indent=2, default=str))
+    backup = {"check_id": plan.check_id, "created": stamp, "steps": saved}
+    _write_backup(path, backup)
     log.info("saved previous configuration to %s", path)
     for step in plan.steps:
         try:
             _execute(ctx, step.call)
         except Exception as exc:  # noqa: BLE001
-            raise ActionError(f"{step.call.describe()} failed: {exc}; previous configuration saved in {path} (s3forensics check --restore {path})") from exc
+            raise ActionError(f"{step.call.describe()} failed: {exc}; previous configuration saved in {path} (s3forensics check --restore {path} --apply)") from exc
+    # Record what the fix left, so that a restore can tell whether anyone changed it since.
+    for step, entry in zip(plan.steps, saved):
+        if step.read is None:
+            continue
+        try:
+            after, after_error = _read_state(ctx, step, "read the fixed configuration of")
+        except ActionError as exc:
+            log.warning("%s; a restore will need --force", exc)
+            entry["after_unreadable"] = str(exc)
+            continue
+        entry["after"] = _comparable(after) if after_error is None else None
+        entry["after_error"] = after_error
+    _write_backup(path, backup)
     return path
+
+
+def _write_backup(path: Path, backup: Mapping[str, Any]) -> None:
+    try:
+        path.write_text(json.dumps(backup, indent=2, default=str))
+    except OSError as exc:
+        raise ActionError(f"cannot write backup {path}: {exc}; the fix was stopped there") from exc
+
+
+def _read_state(ctx: Context, step: FixStep, doing: str, suffix: str = "") -> tuple[dict[str, Any] | None, str | None]:
+    """``(response, None)``, or ``(None, code)`` when the read says "not configured"
+    (a code listed in :data:`ABSENT_CODES` for that read).
+
+    Raises:
+        ActionError: the read failed any other way (names the call and the resource).
+    """
+    read = step.read
+    assert read is not None
+    try:
+        return _execute(ctx, read), None
+    except CheckUnavailable as exc:
+        reason = str(exc)
+    except Exception as exc:  # noqa: BLE001 (only documented "not configured" codes are a state)
+        code = error_code(exc)
+        if code is not None and code in ABSENT_CODES.get((read.service, read.operation), frozenset()):
+            return None, code
+        reason = f"{code}: {exc}" if code else str(exc)
+    raise ActionError(f"cannot {doing} {step.resource} ({read.describe()}): {reason}{suffix}")
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` as its JSON form (what a backup holds) without :data:`VOLATILE_KEYS`."""
+    value = json.loads(json.dumps(value, default=str))
+
+    def strip(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: strip(x) for k, x in v.items() if k not in VOLATILE_KEYS}
+        if isinstance(v, list):
+            return [strip(x) for x in v]
+        return v
+
+    return strip(value)
+
+
+def _differences(expected: Any, actual: Any, where: str = "") -> list[str]:
+    """Paths where ``actual`` differs from ``expected`` (``a.b[0].c: was X, now Y``)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out: list[str] = []
+        for key in sorted(set(expected) | set(actual)):
+            path = f"{where}.{key}" if where else key
+            if key not in actual:
+                out.append(f"{path} removed (was {json.dumps(expected[key], default=str)})")
+            elif key not in expected:
+                out.append(f"{path} added ({json.dumps(actual[key], default=str)})")
+            else:
+                out.extend(_differences(expected[key], actual[key], path))
+        return out
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        return [d for i, (e, a) in enumerate(zip(expected, actual)) for d in _differences(e, a, f"{where}[{i}]")]
+    if expected != actual:
+        return [f"{where or 'configuration'}: after the fix {json.dumps(expected, default=str)}, now {json.dumps(actual, default=str)}"]
+    return []
+
+
+def changes_since_fix(path: str | Path, *, session: Any | None = None, context: Context | None = None) -> list[str]:
+    """What changed on each fixed resource since the fix was applied (reads only).
+
+    Compares the state recorded right after the fix (``after`` in the backup) with the
+    current state, ignoring :data:`VOLATILE_KEYS`.
+
+    Returns:
+        One line per difference, naming the resource; empty when nothing changed.
+
+    Raises:
+        ActionError: the backup is unreadable, or a current state cannot be read.
+    """
+    data = load_backup(path)
+    ctx = context or Context(session)
+    changes: list[str] = []
+    for entry in data["steps"]:
+        read = entry.get("read")
+        if read is None:
+            continue
+        resource = entry.get("resource", "?")
+        if "after" not in entry:
+            why = entry.get("after_unreadable") or "the backup does not record the state after the fix"
+            changes.append(f"{resource}: cannot tell whether it changed since the fix ({why})")
+            continue
+        step = FixStep(ApiCall(**entry["call"]), ApiCall(**read), entry.get("restore", ""), resource)
+        now, now_error = _read_state(ctx, step, "read the current configuration of")
+        if (now_error or None) != (entry.get("after_error") or None):
+            changes.append(f"{resource}: after the fix {entry.get('after_error') or 'configured'}, now {now_error or 'configured'}")
+            continue
+        if now_error is None:
+            changes.extend(f"{resource} ({read['service']}.{read['operation']}): {d}" for d in _differences(entry["after"], _comparable(now)))
+    return changes
 
 
 def _restore_bucket_logging(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
@@ -572,14 +708,33 @@ def restore_plan(path: str | Path, *, session: Any | None = None, context: Conte
     return calls
 
 
-def restore(path: str | Path, *, session: Any | None = None, context: Context | None = None) -> list[ApiCall]:
+def restore(path: str | Path, *, session: Any | None = None, context: Context | None = None, force: bool = False) -> list[ApiCall]:
     """Put back the configuration saved in a backup; returns the calls made.
 
+    First compares each resource with the state the fix left (see
+    :func:`changes_since_fix`): restoring over a later change would silently undo it.
+
+    Args:
+        path: a backup written by :func:`apply_plan`.
+        session: boto3 session (default: the standard chain).
+        context: a :class:`Context` to reuse instead of ``session``.
+        force: restore even when a resource changed since the fix (the change is lost).
+
     Raises:
+        RefusedError: a resource changed since the fix and ``force`` is False (names the
+            resource and what differs; nothing was changed).
         ActionError: one or more calls failed (the message names each); the other
             calls were still made.
     """
     ctx = context or Context(session)
+    changes = changes_since_fix(path, context=ctx)
+    if changes and not force:
+        raise RefusedError(
+            f"restore from {path} refused: changed since the fix: " + "; ".join(changes)
+            + "; nothing was changed. Restore anyway (losing those changes) with force=True (CLI: --force)"
+        )
+    for change in changes:
+        log.warning("restoring over a change made since the fix: %s", change)
     calls = restore_plan(path, context=ctx)
     done, failures = [], []
     for call in calls:
@@ -594,4 +749,4 @@ def restore(path: str | Path, *, session: Any | None = None, context: Context | 
     return calls
 
 
-__all__ = ["ApiCall", "FixOptions", "FixPlan", "FixStep", "PLANNERS", "apply_plan", "backups_dir", "load_backup", "plan_fix", "restore", "restore_plan"]
+__all__ = ["ABSENT_CODES", "ApiCall", "FixOptions", "FixPlan", "FixStep", "PLANNERS", "apply_plan", "backups_dir", "changes_since_fix", "load_backup", "plan_fix", "restore", "restore_plan"]

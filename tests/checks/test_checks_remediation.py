@@ -13,7 +13,7 @@ from s3forensics.checks import run_checks
 from s3forensics.checks.base import Context, Status
 from s3forensics.checks.remediation import FixOptions, apply_plan, load_backup, plan_fix, restore
 from s3forensics.demo import world
-from s3forensics.errors import ActionError
+from s3forensics.errors import ActionError, RefusedError
 
 pytestmark = pytest.mark.sandbox
 
@@ -112,8 +112,48 @@ def test_cli_fix_dry_run_then_apply(fresh_sandbox: sb.SandboxState, capsys: pyte
     backup = Path(err.split("saved in ")[1].split()[0])
     assert backup.is_file()
     assert _statuses("s3_bucket_versioning_enabled", [world.ARCHIVE_BUCKET]) == {world.ARCHIVE_BUCKET: Status.PASS}
+    # --restore alone is a dry run: it prints the exact calls and changes nothing.
     assert main(["check", "--restore", str(backup)]) == 0
-    assert main(["check", "--apply"]) == 1  # --apply without --fix is a user error
+    out = capsys.readouterr()
+    assert "s3.put_bucket_versioning" in out.out and '"Status": "Suspended"' in out.out and "dry run" in out.err
+    assert _statuses("s3_bucket_versioning_enabled", [world.ARCHIVE_BUCKET]) == {world.ARCHIVE_BUCKET: Status.PASS}
+    # --restore --apply puts the earlier state back.
+    assert main(["check", "--restore", str(backup), "--apply"]) == 0
+    assert "restored 1 call(s)" in capsys.readouterr().err
+    assert _statuses("s3_bucket_versioning_enabled", [world.ARCHIVE_BUCKET]) == {world.ARCHIVE_BUCKET: Status.FAIL}
+    # User errors: --apply with neither --fix nor --restore; --force without --restore --apply.
+    assert main(["check", "--apply"]) == 1
+    assert main(["check", "--restore", str(backup), "--force"]) == 1
+    assert "--force only applies" in capsys.readouterr().err
+
+
+def test_restore_refuses_when_changed_since_fix(fresh_sandbox: sb.SandboxState, capsys: pytest.CaptureFixture[str]) -> None:
+    from s3forensics.cli import main
+
+    arch, check_id = world.ARCHIVE_BUCKET, "s3_access_logging_enabled"
+    before = _statuses(check_id, [arch])
+    assert before == {arch: Status.FAIL}
+    path = apply_plan(plan_fix(check_id, buckets=[arch], context=_ctx()), context=_ctx())
+    assert path is not None
+    after = load_backup(path)["steps"][0]["after"]
+    assert after["LoggingEnabled"]["TargetPrefix"] == f"s3-access/{arch}/"
+    # Someone changes the prefix by hand after the fix.
+    s3 = _ctx().client("s3")
+    by_hand = {"TargetBucket": world.LOG_BUCKET, "TargetPrefix": "by-hand/"}
+    s3.put_bucket_logging(Bucket=arch, BucketLoggingStatus={"LoggingEnabled": by_hand})
+    with pytest.raises(RefusedError, match=rf"{arch}.*TargetPrefix.*by-hand/.*--force"):
+        restore(path, context=_ctx())
+    assert s3.get_bucket_logging(Bucket=arch)["LoggingEnabled"]["TargetPrefix"] == "by-hand/"  # untouched
+    # The CLI dry run warns; --apply refuses (exit 1, naming --force); --force restores.
+    assert main(["check", "--restore", str(path)]) == 0
+    assert "--apply will refuse" in capsys.readouterr().err
+    assert main(["check", "--restore", str(path), "--apply"]) == 1
+    err = capsys.readouterr().err
+    assert "refused" in err and arch in err and "--force" in err
+    assert s3.get_bucket_logging(Bucket=arch)["LoggingEnabled"]["TargetPrefix"] == "by-hand/"
+    assert main(["check", "--restore", str(path), "--apply", "--force"]) == 0
+    assert _statuses(check_id, [arch]) == before
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=arch)
 
 
 def test_unreadable_backup_is_a_clear_error(tmp_path: Path) -> None:

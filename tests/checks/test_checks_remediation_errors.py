@@ -1,0 +1,76 @@
+"""Remediation safeguards that the shared moto server cannot provoke: a failed read of the
+previous configuration (throttling, service errors) is queued with botocore's Stubber in
+the error shape AWS documents; and CLI output to a folder that does not exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from s3forensics.checks.base import Context
+from s3forensics.checks.remediation import ALL_PAB, ApiCall, FixPlan, FixStep, apply_plan, load_backup, restore_plan
+from s3forensics.errors import ActionError
+
+BUCKET = "s3f-demo-site"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("S3FORENSICS_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def _stubbed() -> tuple[Context, Stubber]:
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
+    ctx = Context(session, max_attempts=1)
+    stub = Stubber(ctx.client("s3"))
+    stub.activate()
+    return ctx, stub
+
+
+def _pab_plan() -> FixPlan:
+    step = FixStep(
+        ApiCall("s3", "put_public_access_block", {"Bucket": BUCKET, "PublicAccessBlockConfiguration": ALL_PAB}),
+        ApiCall("s3", "get_public_access_block", {"Bucket": BUCKET}),
+        "bucket_pab",
+        BUCKET,
+    )
+    return FixPlan("s3_block_public_access_bucket", (step,))
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "InternalError", "InvalidRequest", "NoSuchBucketPolicy"])
+def test_failed_read_of_previous_state_aborts_before_any_write(home: Path, code: str) -> None:
+    ctx, stub = _stubbed()
+    stub.add_client_error("get_public_access_block", service_error_code=code, http_status_code=400)
+    with pytest.raises(ActionError, match=rf"previous configuration of {BUCKET} \(s3.get_public_access_block .*{code}.*nothing was changed"):
+        apply_plan(_pab_plan(), context=ctx)
+    assert ("s3", "PutPublicAccessBlock") not in ctx.calls
+    assert not (home / "backups").exists() or not list((home / "backups").iterdir())  # no backup claiming "absent"
+
+
+def test_not_configured_is_saved_as_absent_with_the_state_after(home: Path) -> None:
+    ctx, stub = _stubbed()
+    stub.add_client_error("get_public_access_block", service_error_code="NoSuchPublicAccessBlockConfiguration", http_status_code=404)
+    stub.add_response("put_public_access_block", {}, {"Bucket": BUCKET, "PublicAccessBlockConfiguration": ALL_PAB})
+    stub.add_response("get_public_access_block", {"PublicAccessBlockConfiguration": ALL_PAB}, {"Bucket": BUCKET})
+    path = apply_plan(_pab_plan(), context=ctx)
+    stub.assert_no_pending_responses()
+    assert path is not None and path.parent == home / "backups"
+    step = load_backup(path)["steps"][0]
+    assert step["previous_error"] == "NoSuchPublicAccessBlockConfiguration" and step["previous"] is None
+    assert step["after"] == {"PublicAccessBlockConfiguration": ALL_PAB}
+    calls = restore_plan(path, context=ctx)
+    assert [(c.service, c.operation, dict(c.params)) for c in calls] == [("s3", "delete_public_access_block", {"Bucket": BUCKET})]
+
+
+def test_output_into_missing_folder_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from s3forensics.cli import main
+
+    target = tmp_path / "no-such-folder" / "checks.txt"
+    assert main(["check", "--list", "-o", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert str(target) in err and "No such file or directory" in err and "Traceback" not in err
+    assert not target.exists()
