@@ -320,12 +320,15 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
     Raises:
         ActionError: a call failed (names the step).
     """
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    from s3forensics.actions.resources import default_session
+    from s3forensics.actions.resources import aws_problem, default_session
 
     session = session or default_session()
-    account = aws.client("sts", session).get_caller_identity()["Account"]
+    try:
+        account = aws.client("sts", session).get_caller_identity()["Account"]
+    except (ClientError, BotoCoreError) as exc:
+        raise ActionError(f"deploy: could not read the account id from STS: {aws_problem(exc)}") from exc
     region = session.region_name or aws.DEFAULT_REGION
     zip_bytes = Path(zip_path).read_bytes()
     clients: dict[str, Any] = {}
@@ -334,7 +337,7 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
         client = clients.setdefault(step.service, aws.client(step.service, session))
         try:
             resp = getattr(client, step.operation)(**step.params)
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             code = aws.error_code(exc)
             if code in _ALREADY and step.operation == "create_function":
                 client.update_function_code(FunctionName=config.function_name, ZipFile=zip_bytes)
@@ -346,7 +349,7 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
                 log.info("%s.%s: already exists", step.service, step.operation)
                 continue
             else:
-                raise ActionError(f"deploy step {step.service}.{step.operation} ({step.why}) failed: {exc}") from exc
+                raise ActionError(f"deploy step {step.service}.{step.operation} ({step.why}) failed: {aws_problem(exc)}") from exc
         if step.operation == "create_topic":
             out["topic_arn"] = resp["TopicArn"]
         elif step.operation == "create_role":

@@ -144,6 +144,25 @@ def _print_result(result: Any, apply: bool) -> int:
     return 0
 
 
+#: Shown (and audited) when a block runs without knowing the caller's own address.
+OWN_ADDRESS_UNKNOWN = "your own address is unknown: set --my-ip or S3FORENSICS_MY_IP so the kit can refuse to lock you out"
+
+
+def _warn_own_address(plan: Any, my_ips: list[str]) -> Any:
+    """``plan`` with a ``warning`` detail when neither --my-ip nor $S3FORENSICS_MY_IP is set.
+
+    The warning is printed with the plan's details (before ``action_id:``) and kept in
+    the audit record: the record then says the lock-out check was off.
+    """
+    import dataclasses
+
+    from s3forensics.actions.block import env_my_ips
+
+    if my_ips or env_my_ips():
+        return plan
+    return dataclasses.replace(plan, details={**plan.details, "warning": OWN_ADDRESS_UNKNOWN})
+
+
 def _block_ip(args: argparse.Namespace) -> int:
     from s3forensics.actions.block import plan_block_ip
     from s3forensics.actions.resources import execute
@@ -152,6 +171,7 @@ def _block_ip(args: argparse.Namespace) -> int:
     plan = plan_block_ip(
         args.bucket, args.addresses, expires=args.expires, my_ips=args.my_ip, force=args.force, extend=args.extend, session=sess
     )
+    plan = _warn_own_address(plan, args.my_ip)
     for problem in plan.details.get("forced_past", []):
         print(f"warning (forced): {problem}", file=sys.stderr)
     return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
@@ -181,6 +201,7 @@ def _waf_block(args: argparse.Namespace) -> int:
 
     sess = _session()
     plan = plan_waf_block(args.ip_set_name, args.ip_set_id, args.addresses, scope=args.scope, my_ips=args.my_ip, force=args.force, session=sess)
+    plan = _warn_own_address(plan, args.my_ip)
     return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
 
 
@@ -228,7 +249,8 @@ def _rollback(args: argparse.Namespace) -> int:
 
 def _notify(args: argparse.Namespace) -> int:
     from s3forensics.actions import audit
-    from s3forensics.actions.notify import Notification, action_summary, publish, rollback_command
+    from s3forensics.actions.notify import Notification, action_summary, notify, rollback_command
+    from s3forensics.actions.resources import kind
 
     records = [audit.get(i, args.audit_log) for i in args.action_id]
     evidence = []
@@ -242,15 +264,18 @@ def _notify(args: argparse.Namespace) -> int:
         detected=[{"detection_id": d} for d in args.detection],
         evidence=evidence,
         actions=[action_summary(r) for r in records],
-        rollback=[rollback_command(r.id) for r in records if r.status == audit.APPLIED],
+        rollback=[rollback_command(r.id) for r in records if r.status == audit.APPLIED and kind(r.kind).reversible],
         source="s3forensics respond notify",
     )
     print(f"subject: {message.subject()}")
     print(message.body())
+    rec, message_id = notify(args.topic_arn, message, apply=args.apply, session=_session(), audit_log=args.audit_log)
     if not args.apply:
-        print("dry run: nothing published; add --apply to publish")
+        print(f"dry run (audited as {rec.id}): nothing published; add --apply to publish")
         return 0
-    print(f"message_id: {publish(args.topic_arn, message)}")
+    print(f"message_id: {message_id}")
+    print(f"status: {rec.status}")
+    print(f"action_id: {rec.id}")
     return 0
 
 

@@ -86,9 +86,9 @@ def publish(topic_arn: str, notification: Notification, *, session: Any | None =
     """
     if not topic_arn.startswith("arn:"):
         raise ActionError(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
-    from s3forensics.actions.resources import default_session
+    from s3forensics.actions.resources import aws_problem, default_session
 
     try:
         resp = aws.client("sns", session or default_session()).publish(
@@ -97,10 +97,72 @@ def publish(topic_arn: str, notification: Notification, *, session: Any | None =
             Message=notification.body(),
             MessageAttributes={"kind": {"DataType": "String", "StringValue": "s3forensics.notification"}},
         )
-    except ClientError as exc:
-        raise ActionError(f"could not publish to SNS topic {topic_arn}: {exc}") from exc
+    except (ClientError, BotoCoreError) as exc:
+        raise ActionError(f"could not publish to SNS topic {topic_arn}: {aws_problem(exc)}") from exc
     log.info("published notification %s to %s", resp["MessageId"], topic_arn)
     return str(resp["MessageId"])
+
+
+#: Audit resource kind of a published notification (never rolled back).
+KIND = "sns:publish"
+
+
+def notify(
+    topic_arn: str,
+    notification: Notification,
+    *,
+    apply: bool = False,
+    session: Any | None = None,
+    audit_log: Any | None = None,
+) -> tuple[Any, str | None]:
+    """Record (dry run) or publish ``notification`` and record that in the audit log.
+
+    The record's target is the topic; ``after`` holds the message id and subject; its
+    details name the summary and the actions reported. A failed publish is recorded
+    as ``failed`` before the error is raised. Rollback of such a record is refused: a
+    sent message cannot be taken back.
+
+    Returns:
+        the audit record, and the SNS message id (None on a dry run).
+
+    Raises:
+        ActionError: not a topic ARN, or SNS refused (names the topic).
+    """
+    from s3forensics.actions import audit
+    from s3forensics.actions.resources import default_session
+
+    if not topic_arn.startswith("arn:"):
+        raise ActionError(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
+    session = session or default_session()
+    now = audit.utc_now()
+    action_id = audit.new_action_id(now)
+    who = audit.actor(session)
+    details: dict[str, Any] = {"summary": notification.summary, "reports_actions": [a.get("action_id") for a in notification.actions]}
+
+    def record(status: str, after: Any, **extra: Any) -> audit.AuditRecord:
+        rec = audit.AuditRecord(
+            id=action_id,
+            time=audit.iso(now),
+            actor=who,
+            action="notify",
+            kind=KIND,
+            target={"topic_arn": topic_arn},
+            before=None,
+            after=after,
+            status=status,
+            details={**details, **extra},
+        )
+        audit.append(rec, audit_log)
+        return rec
+
+    if not apply:
+        return record(audit.DRY_RUN, {"subject": notification.subject(), "message_id": None}), None
+    try:
+        message_id = publish(topic_arn, notification, session=session)
+    except ActionError as exc:
+        record(audit.FAILED, None, error=str(exc))
+        raise
+    return record(audit.APPLIED, {"subject": notification.subject(), "message_id": message_id}), message_id
 
 
 def from_findings(

@@ -65,6 +65,10 @@ PRIVATE_RANGES: tuple[IPNetwork, ...] = tuple(
 def parse_network(text: str, what: str = "address") -> IPNetwork:
     """An IPv4/IPv6 address or CIDR as a network (a host becomes /32 or /128).
 
+    An IPv4 range written in IPv4-mapped IPv6 form (``::ffff:203.0.113.0/120``) comes
+    back in its IPv4 form (``203.0.113.0/24``): that is what ``aws:SourceIp`` compares
+    an IPv4 client with, and what the safeguards must judge.
+
     Raises:
         ParameterError: not an address, or a CIDR with host bits set.
     """
@@ -72,7 +76,7 @@ def parse_network(text: str, what: str = "address") -> IPNetwork:
         raise ParameterError(f"{what} {text!r} is empty or not text")
     value = text.strip()
     try:
-        return ipaddress.ip_network(value, strict=True)
+        return ipv4_form(ipaddress.ip_network(value, strict=True))
     except ValueError as exc:
         try:
             loose = ipaddress.ip_network(value, strict=False)
@@ -89,6 +93,34 @@ def parse_networks(items: Iterable[str], what: str = "address") -> list[IPNetwor
     if not seen:
         raise ParameterError(f"no {what} given")
     return list(seen)
+
+
+#: IPv4 addresses written as IPv6 (``::ffff:a.b.c.d``).
+IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+#: IPv6 ranges that carry an IPv4 address in their bits: name, range, bit offset of the
+#: IPv4 address from the left.
+IPV4_EMBEDDING: tuple[tuple[str, ipaddress.IPv6Network, int], ...] = (
+    ("6to4", ipaddress.IPv6Network("2002::/16"), 16),
+    ("NAT64", ipaddress.IPv6Network("64:ff9b::/96"), 96),
+)
+
+
+def _embedded_ipv4(net: ipaddress.IPv6Network, offset: int) -> ipaddress.IPv4Network:
+    """The IPv4 range held by bits ``offset..offset+32`` of ``net``."""
+    value = (int(net.network_address) >> (128 - offset - 32)) & 0xFFFFFFFF
+    return ipaddress.IPv4Network((value, max(0, min(32, net.prefixlen - offset))), strict=False)
+
+
+def ipv4_form(net: IPNetwork) -> IPNetwork:
+    """``net`` itself, or its IPv4 form when it is an IPv4-mapped IPv6 range.
+
+    ``::ffff:0.0.0.0/96`` is every IPv4 address (``0.0.0.0/0``); ``::ffff:203.0.113.0/120``
+    is ``203.0.113.0/24``. A range wider than /96 that holds the mapped block is
+    left as IPv6 (:func:`safety_problems` refuses it).
+    """
+    if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.subnet_of(IPV4_MAPPED):
+        return ipaddress.IPv4Network((int(net.network_address) & 0xFFFFFFFF, net.prefixlen - 96))
+    return net
 
 
 def _is_private(net: IPNetwork) -> bool:
@@ -110,20 +142,32 @@ def safety_problems(
     """
     mine = [parse_network(ip, "--my-ip address") for ip in my_ips]
     problems: list[str] = []
-    for net in networks:
+    for given in networks:
+        # An IPv4 range written in IPv6 form is judged (and blocked) as the IPv4 range it is.
+        net = ipv4_form(given)
+        shown = str(net) if net == given else f"{given} (IPv4 {net})"
+        if net.version == 6 and net.prefixlen > 0 and net.supernet_of(IPV4_MAPPED):  # type: ignore[arg-type]
+            problems.append(f"{shown} holds {IPV4_MAPPED}, every IPv4 address in IPv6 form: it would block everyone")
+        for name, block, offset in IPV4_EMBEDDING:
+            if net.version == 6 and net.subnet_of(block):  # type: ignore[arg-type]
+                inner = _embedded_ipv4(net, offset)  # type: ignore[arg-type]
+                problems.append(
+                    f"{shown} is a {name} range embedding IPv4 {inner}, which hides that IPv4 range from these "
+                    f"checks; to block IPv4 clients give {inner} (aws:SourceIp sees the IPv4 address)"
+                )
         if net.prefixlen == 0:
-            problems.append(f"{net} is every {('IPv4' if net.version == 4 else 'IPv6')} address: it would block everyone")
+            problems.append(f"{shown} is every {('IPv4' if net.version == 4 else 'IPv6')} address: it would block everyone")
         elif net.prefixlen < MIN_PREFIX[net.version]:
-            problems.append(f"{net} is broader than /{MIN_PREFIX[net.version]}: it would block a large part of the internet")
+            problems.append(f"{shown} is broader than /{MIN_PREFIX[net.version]}: it would block a large part of the internet")
         if _is_private(net):
             problems.append(
-                f"{net} is a private, loopback or link-local range: a bucket policy's aws:SourceIp only "
+                f"{shown} is a private, loopback or link-local range: a bucket policy's aws:SourceIp only "
                 "sees public addresses (private ones arrive only through a VPC endpoint, where blocking "
                 "may lock out your own workloads)"
             )
         for own in mine:
             if own.version == net.version and (own.subnet_of(net) or net.subnet_of(own)):  # type: ignore[arg-type]
-                problems.append(f"{net} contains your own address {own}: you would lock yourself out")
+                problems.append(f"{shown} contains your own address {own}: you would lock yourself out")
     if len(networks) > max_new:
         problems.append(f"{len(networks)} addresses in one call is more than the limit of {max_new}")
     return problems
@@ -394,7 +438,7 @@ def _parsed(addr: str) -> IPNetwork | None:
         if len(_PARSED) > 100_000:
             _PARSED.clear()
         try:
-            _PARSED[addr] = ipaddress.ip_network(addr, strict=False)
+            _PARSED[addr] = ipv4_form(ipaddress.ip_network(addr, strict=False))
         except ValueError:
             _PARSED[addr] = None
     return _PARSED[addr]

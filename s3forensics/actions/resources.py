@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,12 +46,15 @@ def default_session() -> Any:
     Building a session loads the service models again (a few tenths of a second per
     service); plans, execution and rollback share one, like boto3's own default session.
     """
-    import os
-
     key = tuple(os.environ.get(name) for name in _SESSION_ENV)
     if key not in _SESSIONS:
+        from botocore.exceptions import BotoCoreError
+
         _SESSIONS.clear()
-        _SESSIONS[key] = aws.session()
+        try:
+            _SESSIONS[key] = aws.session()
+        except BotoCoreError as exc:
+            raise ActionError(f"could not set up an AWS session: {aws_problem(exc)}") from exc
     return _SESSIONS[key]
 
 
@@ -66,13 +70,15 @@ def _client_error_code(exc: BaseException) -> str | None:
 
 
 def _read_bucket_policy(target: Mapping[str, Any], session: Any) -> str | None:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return _client("s3", session).get_bucket_policy(Bucket=target["bucket"])["Policy"]
     except ClientError as exc:
         if _client_error_code(exc) == "NoSuchBucketPolicy":
             return None
+        raise _aws_error("read the policy of bucket", target["bucket"], exc) from exc
+    except BotoCoreError as exc:
         raise _aws_error("read the policy of bucket", target["bucket"], exc) from exc
 
 
@@ -89,13 +95,15 @@ def _same_bucket_policy(a: str | None, b: str | None) -> bool:
 
 
 def _read_pab(target: Mapping[str, Any], session: Any) -> dict[str, bool] | None:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return _client("s3", session).get_public_access_block(Bucket=target["bucket"])["PublicAccessBlockConfiguration"]
     except ClientError as exc:
         if _client_error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
             return None
+        raise _aws_error("read Block Public Access of bucket", target["bucket"], exc) from exc
+    except BotoCoreError as exc:
         raise _aws_error("read Block Public Access of bucket", target["bucket"], exc) from exc
 
 
@@ -108,13 +116,15 @@ def _write_pab(target: Mapping[str, Any], state: dict[str, bool] | None, session
 
 
 def _read_role_policy(target: Mapping[str, Any], session: Any) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         doc = _client("iam", session).get_role_policy(RoleName=target["role"], PolicyName=target["policy_name"])["PolicyDocument"]
     except ClientError as exc:
         if _client_error_code(exc) == "NoSuchEntity":
             return None
+        raise _aws_error("read an inline policy of role", target["role"], exc) from exc
+    except BotoCoreError as exc:
         raise _aws_error("read an inline policy of role", target["role"], exc) from exc
     return json.loads(doc) if isinstance(doc, str) else doc
 
@@ -128,11 +138,11 @@ def _write_role_policy(target: Mapping[str, Any], state: dict[str, Any] | None, 
 
 
 def _read_access_key(target: Mapping[str, Any], session: Any) -> str:
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         keys = _client("iam", session).list_access_keys(UserName=target["user"])["AccessKeyMetadata"]
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise _aws_error("list the access keys of user", target["user"], exc) from exc
     for key in keys:
         if key["AccessKeyId"] == target["access_key_id"]:
@@ -146,11 +156,11 @@ def _write_access_key(target: Mapping[str, Any], state: str, session: Any, token
 
 def read_ip_set(target: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], str]:
     """A WAF IP set's state (``{"version", "addresses"}``) and its current lock token."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         got = _waf_client(target, session).get_ip_set(Name=target["name"], Scope=target["scope"], Id=target["id"])
-    except ClientError as exc:
+    except (ClientError, BotoCoreError) as exc:
         raise _aws_error("read WAF IP set", f"{target['name']} ({target['scope']})", exc) from exc
     ip_set = got["IPSet"]
     return {"version": ip_set["IPAddressVersion"], "addresses": sorted(ip_set.get("Addresses", []))}, got["LockToken"]
@@ -181,6 +191,14 @@ def _write_ip_set(target: Mapping[str, Any], state: dict[str, Any], session: Any
         raise
 
 
+def _not_readable(target: Mapping[str, Any], session: Any) -> None:
+    raise ActionError(f"a message published to SNS topic {target.get('topic_arn')} has no state to read back")
+
+
+def _not_writable(target: Mapping[str, Any], state: Any, session: Any, token: Any = None) -> None:
+    raise ActionError(f"a message published to SNS topic {target.get('topic_arn')} cannot be taken back")
+
+
 def _same_ip_set(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
     if a is None or b is None:
         return a is b
@@ -200,6 +218,8 @@ class ResourceKind:
     read: Callable[[Mapping[str, Any], Any], Any]
     write: Callable[..., None]
     same: Callable[[Any, Any], bool] = _equal
+    #: False for actions that cannot be undone (a published message).
+    reversible: bool = True
 
 
 #: Every resource kind an action may change (explicit registry).
@@ -216,6 +236,9 @@ KINDS: dict[str, ResourceKind] = {
         ),
         ResourceKind(
             "wafv2:ip-set", lambda t: f"WAF IP set {t['name']} ({t['scope']})", _read_ip_set_state, _write_ip_set, _same_ip_set
+        ),
+        ResourceKind(
+            "sns:publish", lambda t: f"SNS topic {t['topic_arn']}", _not_readable, _not_writable, reversible=False
         ),
     )
 }
@@ -234,7 +257,28 @@ def kind(name: str) -> ResourceKind:
 
 
 def _aws_error(what: str, name: str, exc: BaseException) -> ActionError:
-    return ActionError(f"could not {what} {name}: {exc}")
+    return ActionError(f"could not {what} {name}: {aws_problem(exc)}")
+
+
+def aws_problem(exc: BaseException) -> str:
+    """What went wrong talking to AWS, in words an operator can act on.
+
+    A ClientError is AWS's own answer and is shown as it is; botocore's own errors
+    (unreachable endpoint, no credentials, no region...) get a hint where to look.
+    """
+    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    if isinstance(exc, NoCredentialsError):
+        return f"no AWS credentials found ({exc}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)"
+    if isinstance(exc, EndpointConnectionError):
+        endpoint = os.environ.get("AWS_ENDPOINT_URL")
+        where = f" (AWS_ENDPOINT_URL={endpoint})" if endpoint else ""
+        return f"the AWS endpoint is unreachable{where}: {exc}; check the network, the region and AWS_ENDPOINT_URL"
+    if isinstance(exc, NoRegionError):
+        return f"no AWS region configured ({exc}); set AWS_REGION or a profile region"
+    if isinstance(exc, BotoCoreError):
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)
 
 
 def state_diff(kind_name: str, before: Any, after: Any, name: str) -> str:
@@ -363,7 +407,7 @@ def execute(
         record(audit.FAILED, current, error=str(exc), backup=str(backup))
         if isinstance(exc, ActionError):
             raise
-        raise ActionError(f"could not change {plan.description} (action {action_id}): {exc}") from exc
+        raise ActionError(f"could not change {plan.description} (action {action_id}): {aws_problem(exc)}") from exc
     log.info("applied %s to %s (action %s)", plan.action, plan.description, action_id)
     return ActionResult(record(audit.APPLIED, current, backup=str(backup)), diff)
 

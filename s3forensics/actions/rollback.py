@@ -34,6 +34,11 @@ def plan_rollback(action_id: str, *, session: Any | None = None, audit_log: Any 
         raise ActionError(f"action {action_id} was not applied (status {record.status}); there is nothing to roll back")
     spec = kind(record.kind)
     name = spec.describe(record.target)
+    if not spec.reversible:
+        raise ActionError(
+            f"action {action_id} ({record.action} to {name}) cannot be rolled back: a sent message cannot be "
+            "taken back; send a correction with `s3forensics respond notify` instead"
+        )
     for rec in audit.iter_records(audit_log):
         if rec.rollback_of == action_id and rec.status == audit.APPLIED:
             raise ActionError(f"action {action_id} was already rolled back by {rec.id} at {rec.time}")

@@ -3,7 +3,14 @@
 Output contract (scripts rely on it): ``--format json`` prints a JSON array of findings,
 each with ``detection_id, title, severity, first_seen, last_seen, bucket, source_ip,
 principal, event_count, bytes, summary, evidence`` (times ISO-8601 UTC with ``Z``;
-evidence is an object with ``sample_keys`` and ``request_ids``).
+evidence is an object with ``sample_keys`` and ``request_ids``). ``--format csv`` has
+the same columns, times in the same ISO-8601 form and evidence as JSON text.
+
+Exit codes: 0 every detection ran (findings or not; detections skipped for lack of a
+source are listed on stderr); 1 a user error (bad --param, --only, path, window...),
+nothing run; 3 one or more detections failed at run time (the others' findings are
+still written; the failures are on stderr). ``--evaluate`` exits 1 when a scenario is
+missed.
 """
 
 from __future__ import annotations
@@ -16,9 +23,19 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.errors import ParameterError
+from s3forensics.errors import ConfigError, ParameterError
 
 FORMATS = ("json", "table", "csv")
+#: Exit code when at least one detection failed at run time (argparse uses 2).
+EXIT_DETECTION_FAILED = 3
+EXIT_CODES = """exit codes:
+  0  every detection ran (findings or not); detections skipped for lack of a source
+     are listed on stderr
+  1  user error (bad --param, --only, path, window...): nothing was run
+  3  one or more detections failed at run time: the others' findings are still
+     written, the failures are listed on stderr
+  with --evaluate: 1 when a scenario is missed
+"""
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +44,8 @@ def register(subparsers: Any) -> None:
         "detect",
         help="run the anomaly detections over access logs and CloudTrail",
         description="Run the detection catalogue over S3 access logs and CloudTrail (paths, or the Parquet cache).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--s3-access", nargs="+", action="extend", default=[], metavar="PATH", help="S3 server access log files or folders")
     parser.add_argument("--cloudtrail", nargs="+", action="extend", default=[], metavar="PATH", help="CloudTrail log files or folders")
@@ -76,14 +95,26 @@ def _config(args: argparse.Namespace) -> Any:
     return DetectionConfig(buckets=buckets, default_profile=base.default_profile, allow=allow, own_accounts=base.own_accounts)
 
 
+TIME_COLUMNS = ("first_seen", "last_seen")
+
+
+def iso_time(value: Any) -> str | None:
+    """A finding time as ISO-8601 UTC with ``Z`` (fractions only when present); None for NaT."""
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+
+
 def findings_records(findings: pd.DataFrame) -> list[dict[str, Any]]:
     """Findings as JSON-ready dicts (the ``detect --format json`` contract)."""
     records = []
     for row in findings.to_dict("records"):
         record: dict[str, Any] = {}
         for name, value in row.items():
-            if name in ("first_seen", "last_seen"):
-                record[name] = None if pd.isna(value) else pd.Timestamp(value).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
+            if name in TIME_COLUMNS:
+                record[name] = iso_time(value)
             elif name == "evidence":
                 record[name] = json.loads(value) if value else {}
             elif name in ("event_count", "bytes"):
@@ -105,17 +136,56 @@ def _window(engine: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
     return start or firsts.min().floor("h"), end or (lasts.max().floor("h") + pd.Timedelta(hours=1))
 
 
+def findings_csv(findings: pd.DataFrame) -> str:
+    """Findings as CSV: the JSON contract's columns, times ISO-8601 with ``Z``, evidence as JSON text."""
+    frame = findings.copy()
+    for column in TIME_COLUMNS:
+        frame[column] = pd.Series([iso_time(v) for v in findings[column]], index=findings.index, dtype="object")
+    return frame.to_csv(index=False)
+
+
+def _check_output(output: Path | None) -> None:
+    """Refuse an ``-o`` file whose folder does not exist, before any work is done."""
+    if output is not None and not output.parent.is_dir():
+        raise ConfigError(f"-o {output}: folder {output.parent} does not exist")
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"-o {output}: cannot write the output file: {exc.strerror or exc}") from exc
     else:
         sys.stdout.write(text)
+
+
+def check_params(params: dict[str, dict[str, str]], config: Any, only: list[str] | None = None) -> None:
+    """Validate ``--only`` and every ``--param`` before anything runs.
+
+    Raises:
+        ParameterError: an unknown detection id, an unknown parameter, or an ill-typed or
+            out-of-range value (the message names the detection and the parameter).
+    """
+    from s3forensics.detections import resolve_params
+    from s3forensics.detections.registry import get_detection
+
+    for detection_id in only or ():
+        get_detection(detection_id)
+    for detection_id, overrides in params.items():
+        try:
+            detection = get_detection(detection_id)
+        except ParameterError as exc:
+            raise ParameterError(f"--param {detection_id}.{next(iter(overrides))}: {exc}") from exc
+        resolve_params(detection, overrides, config)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from s3forensics.detections.evaluate import evaluate
 
-    result = evaluate(args.demo_dir, params=_params(args.param) or None)
+    params = _params(args.param)
+    check_params(params, _config(args))
+    result = evaluate(args.demo_dir, params=params or None)
     if args.format == "json":
         _emit(json.dumps(result.to_dict(), indent=2) + "\n", args.output)
     else:
@@ -136,7 +206,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``s3forensics detect``."""
     from s3forensics.detections import DETECTIONS, run_detections
+    from s3forensics.detections.registry import get_detection
 
+    _check_output(args.output)
     if args.list:
         lines = []
         for d in DETECTIONS:
@@ -150,6 +222,11 @@ def run(args: argparse.Namespace) -> int:
 
     from s3forensics.engines.duckdb_engine import DuckDBEngine
     from s3forensics.schema import empty_table
+
+    # Every user error surfaces here, before a log is loaded or a detection runs.
+    params = _params(args.param)
+    config = _config(args)
+    check_params(params, config, args.only)
 
     sources: set[str] | None = None
     if args.s3_access or args.cloudtrail:
@@ -173,19 +250,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         start, end = _window(engine, args.start, args.end)
         result = run_detections(
-            engine, start, end, ids=args.only, params=_params(args.param), config=_config(args), sources=sources
+            engine, start, end, ids=args.only, params=params, config=config, sources=sources
         )
     finally:
         engine.close()
     for warning in result.warnings:
         print(f"s3forensics detect: warning: {warning}", file=sys.stderr)
+    chosen = args.only if args.only is not None else [d.id for d in DETECTIONS]
+    skipped = {d for d in chosen if sources is not None and not set(get_detection(d).sources) & sources}
+    failed = [d for d in result.errors if d not in skipped]
     for detection_id, message in result.errors.items():
-        print(f"s3forensics detect: {detection_id}: {message}", file=sys.stderr)
+        label = "skipped" if detection_id in skipped else "FAILED"
+        print(f"s3forensics detect: {label} {detection_id}: {message}", file=sys.stderr)
     findings = result.findings
     if args.format == "json":
         text = json.dumps(findings_records(findings), indent=2) + "\n"
     elif args.format == "csv":
-        text = findings.to_csv(index=False)
+        text = findings_csv(findings)
     else:
         if findings.empty:
             text = "no findings\n"
@@ -194,4 +275,11 @@ def run(args: argparse.Namespace) -> int:
             shown["first_seen"] = shown["first_seen"].dt.strftime("%Y-%m-%d %H:%M")
             text = shown.to_string(index=False, max_colwidth=110) + "\n"
     _emit(text, args.output)
+    if failed:
+        print(
+            f"s3forensics detect: {len(failed)} detection(s) failed at run time: {', '.join(failed)} "
+            f"(exit {EXIT_DETECTION_FAILED}; the other detections' findings were written)",
+            file=sys.stderr,
+        )
+        return EXIT_DETECTION_FAILED
     return 0

@@ -134,8 +134,9 @@ def test_refusals_fire_through_the_cli(s3: object, audit_log: Path, capsys: pyte
     assert not audit_log.exists()
 
 
-def test_overflow_is_refused_even_when_forced(sandbox: object, audit_log: Path) -> None:
-    # Read-only: the refusal comes before any change, so the shared sandbox is enough.
+def test_overflow_is_refused_even_when_forced(fresh_sandbox: object, audit_log: Path) -> None:
+    # The refusal depends on the bucket's live policy: start from the seeded one, not
+    # from whatever an earlier test left behind.
     many = [f"203.0.{i // 256}.{i % 256}" for i in range(1500)]
     with pytest.raises(RefusedError, match="limit S3 enforces"):
         plan_block_ip(BUCKET, many, force=True)
@@ -208,3 +209,56 @@ def test_list_shows_applied_actions(s3: object, audit_log: Path, capsys: pytest.
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["status"] for r in lines] == ["applied", "dry-run"]
     assert set(lines[0]) >= {"id", "time", "actor", "target", "before", "after"}
+
+
+def test_ipv4_in_ipv6_form_is_refused_and_blocked_as_ipv4(s3: object, audit_log: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    before = s3.get_bucket_policy(Bucket=BUCKET)["Policy"]  # type: ignore[attr-defined]
+    for address, message in (("::ffff:0.0.0.0/96", "every IPv4 address"), ("::ffff:10.0.0.0/104", "VPC endpoint")):
+        assert main(["respond", "block-ip", "--bucket", BUCKET, address, "--my-ip", "192.0.2.1", "--apply"]) == 1
+        assert message in capsys.readouterr().err
+    monkeypatch.setenv("S3FORENSICS_MY_IP", "203.0.113.5")
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "::ffff:203.0.113.0/120", "--apply"]) == 1
+    assert "your own address 203.0.113.5/32" in capsys.readouterr().err
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"] == before  # type: ignore[attr-defined]
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "::ffff:198.51.100.7", "--apply"]) == 0
+    assert policy_of(s3)["Statement"][3]["Condition"]["IpAddress"]["aws:SourceIp"] == ["198.51.100.7/32"]
+
+
+def test_unknown_own_address_is_warned_before_the_action_id(s3: object, audit_log: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    warning = "your own address is unknown: set --my-ip or S3FORENSICS_MY_IP so the kit can refuse to lock you out"
+    # Dry run: the warning is part of the plan output.
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "198.51.100.7"]) == 0
+    assert warning in capsys.readouterr().out
+    # Applied: still warned (and audited), and action_id: stays the last line.
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "198.51.100.7", "--expires", "1h", "--apply"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("action_id: ")
+    assert any(warning in line for line in lines[:-1])
+    assert audit.get(lines[-1].removeprefix("action_id: ")).details["warning"] == warning
+    # Knowing the address (flag or environment) removes the warning.
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "198.51.100.8", "--my-ip", "192.0.2.1"]) == 0
+    assert "own address is unknown" not in capsys.readouterr().out
+    monkeypatch.setenv("S3FORENSICS_MY_IP", "192.0.2.1")
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "198.51.100.8"]) == 0
+    assert "own address is unknown" not in capsys.readouterr().out
+
+
+def test_unreachable_endpoint_is_an_error_not_a_traceback(audit_log: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    assert main(["respond", "block-ip", "--bucket", BUCKET, "198.51.100.7", "--my-ip", "192.0.2.1"]) == 1
+    err = capsys.readouterr().err
+    assert f"could not read the policy of bucket {BUCKET}" in err and "endpoint is unreachable" in err
+    assert "127.0.0.1:9" in err and "Traceback" not in err
+    assert not audit_log.exists()
+
+
+def test_missing_credentials_are_an_error_not_a_traceback(tmp_path: Path, audit_log: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    assert main(["respond", "block-public-access", "--bucket", BUCKET]) == 1
+    err = capsys.readouterr().err
+    assert f"bucket {BUCKET}" in err and "no AWS credentials found" in err and "Traceback" not in err

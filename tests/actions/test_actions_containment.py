@@ -116,8 +116,24 @@ def test_notify_publishes_a_structured_message(fresh_sandbox: object, audit_log:
     assert "dry run" in capsys.readouterr().out
     assert sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0).get("Messages", []) == []
     assert main([*args, "--apply"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("message_id: ")
+    lines = capsys.readouterr().out.strip().splitlines()
+    # The action_id contract holds for notify too: the message id comes before it.
+    assert lines[-1].startswith("action_id: ") and lines[-3].startswith("message_id: ")
+    notify_id, message_id = lines[-1].removeprefix("action_id: "), lines[-3].removeprefix("message_id: ")
     (msg,) = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert message_id and message_id != "None"
+    record = audit.get(notify_id)
+    assert (record.action, record.kind, record.status) == ("notify", "sns:publish", "applied")
+    assert record.target == {"topic_arn": topic} and record.after["message_id"] == message_id
+    assert record.details["reports_actions"] == [action_id]
+    assert [r.status for r in audit.iter_records() if r.action == "notify"] == ["dry-run", "applied"]
+    # A sent message cannot be taken back: rollback refuses clearly (through the CLI, exit 1).
+    with pytest.raises(ActionError, match="cannot be rolled back"):
+        rollback(notify_id, apply=True)
+    assert main(["respond", "rollback", notify_id, "--apply"]) == 1
+    assert "cannot be rolled back" in capsys.readouterr().err
+    assert main(["respond", "list"]) == 0
+    assert f"SNS topic {topic}" in capsys.readouterr().out
     body = json.loads(msg["Body"])
     assert body["summary"] == "GET flood on s3f-demo-site from 203.0.113.50"
     assert body["detected"] == [{"detection_id": "request_rate_spike"}]

@@ -157,6 +157,48 @@ def test_too_many_addresses_refused_unless_forced() -> None:
     assert pol.check_safety(many, max_new=5, force=True)
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("::ffff:0.0.0.0/96", "0.0.0.0/0 is every IPv4 address"),
+        ("::ffff:0:0/96", "every IPv4 address"),
+        ("::ffff:10.0.0.0/104", "10.0.0.0/8 is a private"),
+        ("::ffff:192.168.1.10", "private"),
+        ("::ffff:198.0.0.0/103", "broader than /8"),
+        ("::ffff:198.51.100.0/120", "198.51.100.0/24 contains your own address 198.51.100.20/32"),
+        ("::fffe:0:0/95", "holds ::ffff:0:0/96, every IPv4 address in IPv6 form"),
+        ("2002:c633:6400::/40", "6to4 range embedding IPv4 198.51.100.0/24"),
+        ("2002:cb00:7100::/40", "give 203.0.113.0/24"),
+        ("64:ff9b::cb00:7105", "NAT64 range embedding IPv4 203.0.113.5/32"),
+    ],
+)
+def test_ipv4_written_in_ipv6_form_is_judged_as_ipv4(address: str, reason: str) -> None:
+    with pytest.raises(RefusedError, match=reason):
+        pol.check_safety(nets(address), my_ips=["198.51.100.20"])
+    assert pol.check_safety(nets(address), my_ips=["198.51.100.20"], force=True)
+
+
+def test_ipv4_mapped_forms_become_ipv4_everywhere() -> None:
+    assert pol.parse_network("::ffff:203.0.113.0/120") == ipaddress.ip_network("203.0.113.0/24")
+    assert pol.parse_network("::ffff:203.0.113.5") == ipaddress.ip_network("203.0.113.5/32")
+    assert pol.parse_network("::ffff:0.0.0.0/96") == ipaddress.ip_network("0.0.0.0/0")
+    # The caller's own address given in mapped form still protects the IPv4 range, and
+    # a safety check on an unconverted network (the Lambda builds its own) converts it.
+    with pytest.raises(RefusedError, match="your own address 203.0.113.5/32"):
+        pol.check_safety(nets("203.0.113.0/24"), my_ips=["::ffff:203.0.113.5"])
+    with pytest.raises(RefusedError, match="every IPv4 address"):
+        pol.check_safety([ipaddress.ip_network("::ffff:0:0/96")])
+    # What is blocked is the IPv4 form aws:SourceIp compares IPv4 clients with; a repeat
+    # in either form is already covered.
+    merged = pol.merge_block(site_policy(), BUCKET, nets("::ffff:203.0.113.0/120"))
+    assert merged.added == ("203.0.113.0/24",)
+    assert pol.blocked(merged.policy) == {"203.0.113.0/24": None}
+    again = pol.merge_block(merged.policy, BUCKET, nets("203.0.113.7", "::ffff:203.0.113.0/120"))
+    assert not again.changed and again.unchanged == ("203.0.113.7/32", "203.0.113.0/24")
+    # Ordinary IPv6 is untouched and still passes.
+    assert pol.check_safety(nets("2001:db8::/32", "2001:db8:1::5")) == []
+
+
 @pytest.mark.parametrize("bad", ["203.0.113.500", "203.0.113.5/24", "x' OR 1=1 --", ""])
 def test_bad_addresses_are_named(bad: str) -> None:
     with pytest.raises(ParameterError, match="address"):
