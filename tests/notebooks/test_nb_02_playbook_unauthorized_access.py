@@ -99,4 +99,5 @@ def test_wrong_type_stops_early_with_the_parameter_named(demo_sandbox, tmp_path:
 
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run) -> None:
-    assert_charts_drawn(default_run.html, minimum=1)
+    report, _ = default_run
+    assert_charts_drawn(report.html, minimum=1)
