@@ -243,6 +243,38 @@ def expand_inputs(
     return Expanded(files, pruned, tuple(skipped))
 
 
+def resolve_inputs(
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | None,
+    end: datetime | None,
+    report: Any,
+    *,
+    session: Any = None,
+    files: Sequence[SourceFile] | None = None,
+) -> tuple[list[str | Path], Sequence[SourceFile]]:
+    """Split inputs into CloudWatch Logs groups and files to read, pruned by key name.
+
+    Objects skipped on purpose (digest and Insights folders...) are recorded in ``report``.
+    ``files``, when given, replaces the expansion (the cache passes only what is new).
+
+    Returns:
+        ``(logs_inputs, files)``.
+    """
+    from s3forensics.sources import cloudwatch
+
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    logs_inputs = [v for v in inputs if cloudwatch.is_logs(v)]
+    if files is None:
+        expanded = expand_inputs([v for v in inputs if not cloudwatch.is_logs(v)], start, end, session=session)
+        files = expanded.files
+        if expanded.pruned:
+            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
+        for location, reason in expanded.skipped:
+            report.skip(location, reason)
+    return logs_inputs, files
+
+
 def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DOWNLOAD_WORKERS) -> Iterator[tuple[SourceFile, bytes | Exception]]:
     """Download S3 objects concurrently, yielding them in input order (bounded read-ahead)."""
     client = s3_client(session)

@@ -770,16 +770,7 @@ def iter_s3_access_tables(
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
     from s3forensics.sources import cloudwatch
 
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    logs_inputs = [v for v in inputs if cloudwatch.is_logs(v)]
-    if files is None:
-        expanded = inp.expand_inputs([v for v in inputs if not cloudwatch.is_logs(v)], start, end, session=session)
-        files = expanded.files
-        if expanded.pruned:
-            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
-        for location, reason in expanded.skipped:
-            report.skip(location, reason)
+    logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
     bar = _progress(files, progress, "s3 access logs")
     batch = _Batch()
     for sf, data, error in inp.iter_file_data(files, session):
