@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from s3forensics.schema import CLOUDTRAIL_COLUMNS, CLOUDTRAIL_SCHEMA
 from s3forensics.sources import inputs as inp
 from s3forensics.sources.report import LoadResult, ReportBuilder
-from s3forensics.sources.s3_access import _progress, filter_window, to_pandas
+from s3forensics.sources.s3_access import _progress, filter_window, load_tables, to_pandas
 
 log = logging.getLogger(__name__)
 
@@ -682,14 +682,7 @@ def load_cloudtrail(
         session: a boto3 session for ``s3://`` inputs.
         progress: show a progress bar over files.
     """
-    if cache:
-        from s3forensics.sources.cache import load_via_cache
-
-        return load_via_cache("cloudtrail", inputs, start, end, cache=cache, session=session, progress=progress)
-    report = ReportBuilder("cloudtrail")
-    tables = [t for _, t in iter_cloudtrail_tables(inputs, start, end, report=report, session=session, progress=progress)]
-    table = pa.concat_tables(tables) if tables else CLOUDTRAIL_SCHEMA.empty_table()
-    return LoadResult(frame=to_pandas(table), report=report.build())
+    return load_tables("cloudtrail", iter_cloudtrail_tables, CLOUDTRAIL_SCHEMA, inputs, start, end, cache=cache, session=session, progress=progress)
 
 
 def parse_records(records: Iterable[Any], file: str = "<records>") -> LoadResult:

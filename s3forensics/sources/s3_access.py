@@ -857,13 +857,29 @@ def load_s3_access(
     Returns:
         LoadResult with ``frame`` (canonical columns, input order) and ``report``.
     """
+    return load_tables("s3_access", iter_s3_access_tables, S3_ACCESS_SCHEMA, inputs, start, end, cache=cache, session=session, progress=progress)
+
+
+def load_tables(
+    kind: str,
+    iter_tables: Callable[..., Iterator[tuple[list[inp.SourceFile], pa.Table]]],
+    schema: pa.Schema,
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | str | None,
+    end: datetime | str | None,
+    *,
+    cache: str | Path | bool | None,
+    session: Any,
+    progress: bool,
+) -> LoadResult:
+    """What ``load_s3_access`` and ``load_cloudtrail`` share: through the cache, or parsed here."""
     if cache:
         from s3forensics.sources.cache import load_via_cache
 
-        return load_via_cache("s3_access", inputs, start, end, cache=cache, session=session, progress=progress)
-    report = ReportBuilder("s3_access")
-    tables = [t for _, t in iter_s3_access_tables(inputs, start, end, report=report, session=session, progress=progress)]
-    table = pa.concat_tables(tables) if tables else S3_ACCESS_SCHEMA.empty_table()
+        return load_via_cache(kind, inputs, start, end, cache=cache, session=session, progress=progress)
+    report = ReportBuilder(kind)
+    tables = [t for _, t in iter_tables(inputs, start, end, report=report, session=session, progress=progress)]
+    table = pa.concat_tables(tables) if tables else schema.empty_table()
     return LoadResult(frame=to_pandas(table), report=report.build())
 
 
