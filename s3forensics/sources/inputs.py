@@ -66,10 +66,13 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Whole lines of one file; ``truncated`` says why the file ended early, if it did."""
+    """Whole lines of one file; ``truncated`` says why the file ended early, if it did.
 
-    data: bytes
-    first_line: int
+    ``data`` is ``bytes`` or a read-only ``memoryview`` of them (plain files are cut into
+    chunks without copying); a truncated chunk's data is always ``bytes``.
+    """
+
+    data: bytes | memoryview
     truncated: str | None = None
 
 
@@ -308,6 +311,8 @@ def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
         raise SourceError(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
 #: Compressed bytes handed to zlib at once, and the most it may return per call (so a
 #: truncated or corrupt stream loses nothing decoded before the damage, and a gzip bomb
 #: still streams in bounded memory).
@@ -338,7 +343,7 @@ def _gunzip_blocks(raw: Any) -> Iterator[bytes | str]:
                 continue
             if len(data) < 2 and not at_end:
                 continue
-            if not data.startswith(b"\x1f\x8b"):
+            if not data.startswith(GZIP_MAGIC):
                 yield "gzip stream corrupt (data after the end of a gzip member is not gzip)"
                 return
             decomp, in_member = zlib.decompressobj(wbits=31), True
@@ -383,7 +388,7 @@ def _blocks_of(raw: BinaryIO, size: int) -> Iterator[bytes | str]:
     last item names a problem that ended the file early."""
     try:
         head = raw.read(2)
-        if head == b"\x1f\x8b":
+        if head == GZIP_MAGIC:
             yield from _gunzip_blocks(_Prefixed(head, raw))
             return
         if head:
@@ -400,19 +405,34 @@ def _blocks_of(raw: BinaryIO, size: int) -> Iterator[bytes | str]:
 def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
     """The file's text as chunks of whole lines (gzip undone), in order.
 
-    Gzip is decompressed in small pieces, so a truncated or corrupt stream loses nothing
-    decoded before the damage: the iteration then ends with a chunk whose ``truncated``
-    names the problem and whose data holds everything decoded after the previous chunk
-    (whole lines, then the incomplete last line, if any).
+    A chunk holds at most ``chunk_bytes`` unless a single line is longer. Plain text is
+    cut without copying: downloaded bytes into views, local files read a chunk at a time
+    (the incomplete last line is read again with the next chunk). Gzip is decompressed in
+    small pieces, so a truncated or corrupt stream loses nothing decoded before the
+    damage: the iteration then ends with a chunk whose ``truncated`` names the problem and
+    whose data holds everything decoded after the previous chunk (whole lines, then the
+    incomplete last line, if any).
     """
+    if data is not None and data[:2] != GZIP_MAGIC:
+        yield from _cut_views(data, chunk_bytes)
+        return
     raw = open_raw(sf, data)
     try:
+        head = b""
+        try:
+            head = raw.read(2)
+            if head != GZIP_MAGIC and raw.seekable():
+                raw.seek(0)
+                yield from _read_chunks(raw, chunk_bytes)
+                return
+        except OSError as exc:
+            yield Chunk(b"", truncated=f"read error ({exc})")
+            return
         pending: list[bytes] = []
         size = 0
-        line_no = 1
-        for block in _blocks_of(raw, chunk_bytes):
+        for block in _blocks_of(_Prefixed(head, raw), chunk_bytes):
             if isinstance(block, str):
-                yield Chunk(b"".join(pending), line_no, truncated=block)
+                yield Chunk(b"".join(pending), truncated=block)
                 return
             pending.append(block)
             size += len(block)
@@ -423,14 +443,65 @@ def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CH
             if cut < 0:
                 pending, size = [buf], len(buf)
                 continue
-            whole, carry = buf[: cut + 1], buf[cut + 1 :]
+            carry = buf[cut + 1 :]
             pending, size = ([carry] if carry else []), len(carry)
-            yield Chunk(whole, line_no)
-            line_no += whole.count(b"\n")
+            yield Chunk(memoryview(buf)[: cut + 1])
         if pending:
-            yield Chunk(b"".join(pending), line_no)
+            yield Chunk(b"".join(pending))
     finally:
         raw.close()
+
+
+
+def _line_cut(data: bytes, lo: int, hi: int) -> int:
+    """End (exclusive) of the whole lines in ``data[lo:hi]``, or of the one line that
+    starts at ``lo`` when it is longer than that (the end of data, without a newline)."""
+    if hi >= len(data):
+        return len(data)
+    cut = data.rfind(b"\n", lo, hi)
+    if cut >= lo:
+        return cut + 1
+    return data.find(b"\n", hi) + 1 or len(data)
+
+
+def _cut_views(data: bytes, chunk_bytes: int) -> Iterator[Chunk]:
+    view = memoryview(data)
+    lo = 0
+    while lo < len(data):
+        hi = _line_cut(data, lo, lo + chunk_bytes)
+        yield Chunk(view[lo:hi])
+        lo = hi
+
+
+def _read_chunks(raw: BinaryIO, chunk_bytes: int) -> Iterator[Chunk]:
+    """Chunks of a seekable plain file: each read once, its incomplete last line re-read."""
+    try:
+        while True:
+            buf = raw.read(chunk_bytes)
+            if not buf:
+                return
+            if len(buf) == chunk_bytes:
+                cut = buf.rfind(b"\n") + 1
+                if cut == 0:  # a line longer than a chunk: read on to its end
+                    rest = [buf]
+                    while True:
+                        more = raw.read(chunk_bytes)
+                        at = more.find(b"\n")
+                        if at >= 0 or not more:
+                            rest.append(more[: at + 1] if at >= 0 else more)
+                            if at >= 0 and at + 1 < len(more):
+                                raw.seek(at + 1 - len(more), 1)
+                            break
+                        rest.append(more)
+                    yield Chunk(b"".join(rest))
+                    continue
+                if cut < len(buf):
+                    raw.seek(cut - len(buf), 1)
+                    yield Chunk(memoryview(buf)[:cut])
+                    continue
+            yield Chunk(buf)
+    except OSError as exc:
+        yield Chunk(b"", truncated=f"read error ({exc})")
 
 
 def read_all(sf: SourceFile, data: bytes | None = None) -> tuple[bytes, str | None]:
@@ -457,6 +528,23 @@ def iter_file_data(files: Sequence[SourceFile], session: Any = None) -> Iterator
                 yield sf, None, payload
             else:
                 yield sf, payload, None
+
+
+def prefetch(fn: Any, items: Iterable[tuple[Any, ...]], ahead: int = 1) -> Iterator[Any]:
+    """``fn(*item)`` for each item, in order, computed ``ahead`` items in advance on one
+    worker thread (so that reading and decompressing overlap the caller's work)."""
+    pending: list[Any] = []
+    with ThreadPoolExecutor(1, thread_name_prefix="s3f-prefetch") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, *item))
+                if len(pending) > ahead:
+                    yield pending.pop(0).result()
+            while pending:
+                yield pending.pop(0).result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def to_utc(value: datetime | str | None, what: str = "time") -> datetime | None:

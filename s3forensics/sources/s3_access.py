@@ -1,6 +1,6 @@
 """S3 server access logs (text format) -> rows in the canonical ``s3_access`` schema.
 
-The fast path is vectorised with numpy over blocks of about 2 MB of whole lines: one
+The fast path is vectorised with numpy over blocks of about 4 MB of whole lines: one
 pass finds the newlines, quotes and spaces; each line's fields are located from them
 (lines with quoted request-URI, referer and user agent, and bare-dash lines without any
 quote); numbers and times are decoded from the bytes; text columns are cut from the block
@@ -21,7 +21,7 @@ import logging
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,7 @@ _TIME_LITERALS = ((0, ord("[")), (3, ord("/")), (7, ord("/")), (12, ord(":")), (
 _TIME_DIGITS = np.array([1, 2, 8, 9, 10, 11, 13, 14, 16, 17, 19, 20, 23, 24, 25, 26])
 _TIME_WIDTH = 28
 #: Field indices (schema order) of the text columns, in the order they appear on a line.
-_TEXT_FIELDS = tuple(i for i, t in enumerate(S3_ACCESS_SCHEMA.types) if pa.types.is_string(t))
+_TEXT_FIELDS = tuple(i for i, t in enumerate(S3_ACCESS_SCHEMA.types) if pa.types.is_large_string(t))
 _INT_FIELDS = tuple(S3_ACCESS_COLUMNS.index(name) for name in _INT64)
 _STATUS_FIELD = S3_ACCESS_COLUMNS.index("http_status")
 _TIME_FIELD = S3_ACCESS_COLUMNS.index("time")
@@ -287,25 +287,25 @@ def _times(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarra
     return seconds * 1_000_000, ok
 
 
-def _take_columns(data: bytes, starts: np.ndarray, ends: np.ndarray, fields: Sequence[int]) -> dict[int, pa.Array]:
-    """A copy of the given fields' text (no nulls), one string array per field.
+#: Text columns are allocated by the C library's allocator: they are kept (a load is
+#: mostly text), and on the project's machine mimalloc took twice as long to hand out
+#: that much fresh memory (bench/README.md).
+_TEXT_POOL = pa.system_memory_pool()
+
+
+def _take_columns(data: Any, starts: np.ndarray, ends: np.ndarray, fields: Sequence[int]) -> dict[int, pa.Array]:
+    """A copy of the given fields' text (no nulls), one ``large_string`` array per field.
 
     The data cut at every field boundary is one string array (the boundaries of
     successive fields and lines only increase); each column takes every other piece.
     """
     m, k = starts.shape
-    large = len(data) >= 2**31 - 1
-    bounds = np.empty((m, 2 * k), dtype=np.int64 if large else np.int32)
+    bounds = np.empty((m, 2 * k), dtype=np.int64)
     bounds[:, 0::2], bounds[:, 1::2] = starts, ends
-    offsets = bounds.ravel() if m else np.zeros(1, dtype=bounds.dtype)
-    pieces = pa.Array.from_buffers(pa.large_string() if large else pa.string(), len(offsets) - 1,
-                                   [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    offsets = bounds.ravel() if m else np.zeros(1, dtype=np.int64)
+    pieces = pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     base = np.arange(m, dtype=np.int64) * (2 * k)
-    out = {}
-    for f in fields:
-        taken = pieces.take(base + 2 * f)
-        out[f] = taken.cast(pa.string()) if large else taken
-    return out
+    return {f: pc.take(pieces, base + 2 * f, memory_pool=_TEXT_POOL) for f in fields}
 
 
 def _numbers(
@@ -337,7 +337,7 @@ def _fast_parse(sc: _Scan) -> tuple[np.ndarray, pa.Table]:
     qi = qa[rows_q]
     q = [sc.quotes[np.minimum(qi + k, last)] for k in range(5)]
     q.append(sc.quotes[qi + nq[rows_q] - 1])
-    if not sc.data.isascii():
+    if not _is_ascii(sc.data):
         # Non-ASCII bytes are fine inside the quoted fields only (\S and split() see
         # Unicode spaces elsewhere).
         high = np.flatnonzero(b >= 128)
@@ -389,7 +389,7 @@ def _fast_parse(sc: _Scan) -> tuple[np.ndarray, pa.Table]:
     for f, typ in enumerate(S3_ACCESS_SCHEMA.types):
         if f in texts:
             buffers = texts[f].buffers()
-            text = pa.Array.from_buffers(pa.string(), n, [_validity(~null[:, f]), buffers[1], buffers[2]])
+            text = pa.Array.from_buffers(pa.large_string(), n, [_validity(~null[:, f]), buffers[1], buffers[2]])
             columns.append(text if keep is None else text.filter(keep))
             continue
         values, valid = (micros, None) if f == _TIME_FIELD else (numbers[f], ~dash[:, f])
@@ -492,12 +492,20 @@ def parse_chunk(
     """
     if not data:
         return S3_ACCESS_SCHEMA.empty_table()
-    return _parse_data([_valid_utf8(data)], report, start, end, lambda _: locate or _Locator.single(file, first_line))
+    blocks = map(_scan_and_parse, _blocks([_valid_utf8(data)], BLOCK_BYTES))
+    return _collect(blocks, report, start, end, lambda _: locate or _Locator.single(file, first_line))
 
 
-def _valid_utf8(data: bytes) -> bytes:
+def _is_ascii(data: bytes | memoryview) -> bool:
+    if isinstance(data, memoryview):
+        return bool(np.frombuffer(data, dtype=np.uint8).max(initial=0) < 128)
+    return data.isascii()
+
+
+def _valid_utf8(data: bytes | memoryview) -> bytes | memoryview:
     """``data``, or its text with invalid UTF-8 replaced (then usually rejected)."""
-    if not data.isascii():
+    if not _is_ascii(data):
+        data = bytes(data)
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
@@ -506,66 +514,63 @@ def _valid_utf8(data: bytes) -> bytes:
 
 
 #: Lines are scanned in blocks of about this size (numpy's and Arrow's passes over a
-#: block then stay in the CPU cache; measured fastest at 1-4 MB).
-BLOCK_BYTES = 2 * 1024 * 1024
+#: block then stay in the CPU cache; on the project's machine 4 MB was fastest of 1-8 MB).
+BLOCK_BYTES = 4 * 1024 * 1024
 
 
-def _blocks(parts: Sequence[bytes], size: int) -> Iterator[tuple[bytes, int]]:
-    """Blocks of whole lines of about ``size`` bytes, and their offset in ``b"".join(parts)``.
+def _blocks(parts: Sequence[bytes | memoryview], size: int) -> Iterator[tuple[bytes | memoryview, int]]:
+    """Blocks of whole lines of about ``size`` bytes, and their offset in the joined parts.
 
-    Each part holds whole lines; small parts are joined, large ones cut at newlines.
+    Each part holds whole lines; a part of about ``size`` is a block as it is (no copy),
+    small parts are joined, large ones cut at newlines.
     """
-    pending: list[bytes] = []
+    pending: list[bytes | memoryview] = []
     pending_size = offset = 0
+
+    def flush() -> tuple[bytes | memoryview, int]:
+        return (pending[0] if len(pending) == 1 else b"".join(pending)), offset - pending_size
+
     for part in parts:
         if pending and pending_size + len(part) > size:
-            yield b"".join(pending), offset - pending_size
+            yield flush()
             pending, pending_size = [], 0
-        if len(part) < size:
+        if len(part) <= size:
             pending.append(part)
             pending_size += len(part)
             offset += len(part)
             continue
+        whole = bytes(part)  # rare: a part bigger than a block (one long line, or parse_chunk)
+        view = memoryview(whole)
         lo = 0
-        while lo < len(part):
-            hi = part.rfind(b"\n", lo, lo + size) + 1
-            if hi <= lo:  # one line longer than a block
-                hi = part.find(b"\n", lo + size) + 1 or len(part)
-            yield (part if (lo, hi) == (0, len(part)) else part[lo:hi]), offset + lo
+        while lo < len(whole):
+            hi = inp._line_cut(whole, lo, lo + size)
+            yield (whole if (lo, hi) == (0, len(whole)) else view[lo:hi]), offset + lo
             lo = hi
         offset += len(part)
     if pending:
-        yield b"".join(pending), offset - pending_size
+        yield flush()
 
 
 #: Blocks parsed at once (numpy and Arrow release the GIL in their loops).
 PARSE_THREADS = max(1, min(2, os.cpu_count() or 1))
 
+_BlockResult = tuple[tuple[_Scan, int], tuple[np.ndarray, pa.Table]]
 
-def _scan_and_parse(block: tuple[bytes, int]) -> tuple[tuple[_Scan, int], tuple[np.ndarray, pa.Table]]:
+
+def _scan_and_parse(block: tuple[bytes | memoryview, int]) -> _BlockResult:
     scan = _Scan(block[0])
     return (scan, block[1]), _fast_parse(scan)
 
 
-def _map_blocks(parts: Sequence[bytes]) -> Iterator[tuple[tuple[_Scan, int], tuple[np.ndarray, pa.Table]]]:
-    """``_scan_and_parse`` of every block, in order (on ``PARSE_THREADS`` threads)."""
-    blocks = list(_blocks(parts, BLOCK_BYTES))
-    if PARSE_THREADS < 2 or len(blocks) < 2:
-        yield from map(_scan_and_parse, blocks)
-        return
-    with ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="s3f-parse") as pool:
-        yield from pool.map(_scan_and_parse, blocks)
-
-
-def _parse_data(
-    parts: Sequence[bytes],
+def _collect(
+    results: Iterable[_BlockResult],
     report: ReportBuilder,
     start: datetime | None,
     end: datetime | None,
     locator: Callable[[np.ndarray], "_Locator"],
     row_lines: list[np.ndarray] | None = None,
 ) -> pa.Table:
-    """Parse parts of valid UTF-8 whole lines, block by block.
+    """The table of parsed blocks (in order), with the lines the fast path left.
 
     ``locator(newline offsets in the joined parts)`` names the lines for rejects. When
     ``row_lines`` is given, the index (in the joined parts) of each row's line is
@@ -576,7 +581,7 @@ def _parse_data(
     stops: list[np.ndarray] = []
     leftovers: list[tuple[_Scan, np.ndarray, int]] = []
     lines = 0
-    for (scan, offset), (rows, table) in _map_blocks(parts):
+    for (scan, offset), (rows, table) in results:
         tables.append(table)
         positions.append(rows + lines)
         stops.append(scan.newlines + offset)
@@ -619,7 +624,7 @@ def _fallback(
     for scan, bad, first in leftovers:
         data, starts, stops = scan.data, scan.starts, scan.newlines
         for i in bad.tolist():
-            text = data[starts[i] : stops[i]].decode("utf-8").rstrip("\r\n")
+            text = str(data[starts[i] : stops[i]], "utf-8").rstrip("\r\n")
             parsed = parse_line(text)
             if isinstance(parsed, str):
                 report.reject(*locate(first + i), parsed, text)
@@ -676,52 +681,68 @@ class _Locator:
         return self.names[piece], self.first_lines[piece] + index - self.starts[piece]
 
 
-#: Large files are read in pieces of this size (small allocations are reused, not
-#: page-faulted in again, and stay in the CPU cache).
-READ_BYTES = 4 * 1024 * 1024
+#: Files are read in chunks of this size: a chunk of a large file is a block as it is.
+READ_BYTES = BLOCK_BYTES
 #: Lines of many small files are parsed together (per-call overhead dominates otherwise).
 BATCH_BYTES = 16 * 1024 * 1024
 
 
 class _Batch:
-    """Whole lines of several files, parsed in one call; per-file notes kept exact."""
+    """Whole lines of several files, parsed in one go; per-file notes kept exact.
 
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.pieces: list[tuple[str, int, int]] = []  # (file, first line, byte offset)
+    ``submit`` hands the blocks to the parsing threads and returns at once; ``finish``
+    waits for them. Batches are finished in order: line numbers of rejects continue from
+    ``lines_before`` (lines of each file in earlier batches), which ``finish`` updates.
+    """
+
+    def __init__(self, lines_before: dict[str, int]) -> None:
+        self.parts: list[bytes | memoryview] = []
+        self.pieces: list[tuple[str, int]] = []  # (file, byte offset in the batch)
         self.size = 0
         self.files: list[inp.SourceFile] = []
-        #: After ``parse``: (file, number of rows) runs, in row order.
+        self.lines_before = lines_before
+        self.results: Iterable[_BlockResult] = ()
+        #: After ``finish``: (file, number of rows) runs, in row order.
         self.runs: list[tuple[str, int]] = []
 
-    def add(self, sf: inp.SourceFile, data: bytes, first_line: int) -> None:
+    def add(self, sf: inp.SourceFile, data: bytes | memoryview) -> None:
         if not data:
             return
         data = _valid_utf8(data)
-        if not data.endswith(b"\n"):
-            data += b"\n"
-        self.pieces.append((sf.name, first_line, self.size))
+        if data[-1] != 10:
+            data = bytes(data) + b"\n"
+        self.pieces.append((sf.name, self.size))
         self.parts.append(data)
         self.size += len(data)
 
-    def parse(self, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
+    def submit(self, pool: ThreadPoolExecutor | None) -> None:
+        blocks = _blocks(self.parts, BLOCK_BYTES)
+        if pool is None:
+            self.results = map(_scan_and_parse, blocks)
+        else:
+            futures = [pool.submit(_scan_and_parse, block) for block in blocks]
+            self.results = (f.result() for f in futures)
+
+    def finish(self, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
         rejects_before = len(report.rejects)
         file_lines: dict[str, int] = {}
         piece_lines: list[int] = []
 
         def locator(newlines: np.ndarray) -> _Locator:
             # Line index of each piece's first byte: the newlines before it.
-            firsts = np.searchsorted(newlines, [offset for _, _, offset in self.pieces]).tolist()
+            firsts = np.searchsorted(newlines, [offset for _, offset in self.pieces]).tolist()
             piece_lines.extend(firsts)
             locate = _Locator()
-            for (name, first_line, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
-                locate.add(name, first_line, index)
+            for (name, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
+                locate.add(name, self.lines_before.get(name, 0) + 1, index)
+                self.lines_before[name] = self.lines_before.get(name, 0) + after - index
                 file_lines[name] = file_lines.get(name, 0) + after - index
             return locate
 
         row_lines: list[np.ndarray] = []
-        table = _parse_data(self.parts, report, start, end, locator, row_lines)
-        self.runs = _runs([name for name, _, _ in self.pieces], piece_lines, row_lines[0])
+        table = _collect(self.results, report, start, end, locator, row_lines)
+        self.results = ()
+        self.runs = _runs([name for name, _ in self.pieces], piece_lines, row_lines[0])
         rejected: dict[str, int] = {}
         for r in report.rejects[rejects_before:]:
             rejected[r.file] = rejected.get(r.file, 0) + 1
@@ -766,57 +787,84 @@ def iter_s3_access_tables(
     and is listed with its last one). ``on_runs``, if given, is called just before each
     table is yielded with its rows' files as (file name, number of rows) runs in row order
     (empty for rows without a file, from CloudWatch Logs).
+
+    While the threads parse one batch, the next is read: a batch is finished (and its
+    table yielded) once the batch after it has been handed to the threads.
     """
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
     from s3forensics.sources import cloudwatch
 
     logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
     bar = _progress(files, progress, "s3 access logs")
-    batch = _Batch()
-    for sf, data, error in inp.iter_file_data(files, session):
-        if bar is not None:
-            bar.update(1)
-        if error is not None:
-            report.skip(sf.name, f"cannot download: {error}")
-            report.note(f"{sf.name}: cannot download ({error}); other files still load")
-            continue
-        report.files += 1
-        try:
-            seen = False
-            for chunk in inp.iter_chunks(sf, data, chunk_bytes=READ_BYTES):
-                seen = seen or bool(chunk.data) or bool(chunk.truncated)
-                if chunk.truncated:
-                    partial = chunk.data
-                    cut = partial.rfind(b"\n") + 1
-                    batch.add(sf, partial[:cut], chunk.first_line)
-                    tail = partial[cut:]
-                    complete = chunk.first_line - 1 + partial[:cut].count(b"\n")
-                    if tail:
-                        report.lines_read += 1
-                        report.reject(sf.name, complete + 1, f"truncated: incomplete last line ({chunk.truncated})",
-                                      tail.decode("utf-8", errors="replace"))
-                    report.note(f"{sf.name}: {chunk.truncated}; the {complete} complete lines before the damage "
-                                f"were read" + ("; the incomplete last line was rejected" if tail else ""))
-                    break
-                batch.add(sf, chunk.data, chunk.first_line)
-                if batch.size >= batch_bytes:
-                    table = batch.parse(report, start, end)
-                    done, batch = batch, _Batch()
-                    if on_runs is not None:
-                        on_runs(done.runs)
-                    yield [f for f in done.files], table
-            if not seen:
-                report.note(f"{sf.name}: empty file (no lines)")
-        except OSError as exc:
-            report.skip(sf.name, f"cannot read: {exc}")
-            report.note(f"{sf.name}: cannot read ({exc}); other files still load")
-            continue
-        batch.files.append(sf)
-    if batch.parts or batch.files:
-        table = batch.parse(report, start, end) if batch.parts else S3_ACCESS_SCHEMA.empty_table()
+    lines_before: dict[str, int] = {}
+    pool = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="s3f-parse") if PARSE_THREADS > 1 else None
+    submitted: list[_Batch] = []  # handed to the threads, not yet finished (at most two)
+
+    def finish(done: _Batch) -> tuple[list[inp.SourceFile], pa.Table]:
+        table = done.finish(report, start, end) if done.parts else S3_ACCESS_SCHEMA.empty_table()
         if on_runs is not None:
-            on_runs(batch.runs)
-        yield batch.files, table
+            on_runs(done.runs)
+        return list(done.files), table
+
+    def hand_over(full: _Batch) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
+        full.submit(pool)
+        submitted.append(full)
+        while len(submitted) > 1:
+            yield finish(submitted.pop(0))
+
+    def drain() -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
+        while submitted:
+            yield finish(submitted.pop(0))
+
+    try:
+        batch = _Batch(lines_before)
+        for sf, data, error in inp.iter_file_data(files, session):
+            if bar is not None:
+                bar.update(1)
+            if error is not None:
+                report.skip(sf.name, f"cannot download: {error}")
+                report.note(f"{sf.name}: cannot download ({error}); other files still load")
+                continue
+            report.files += 1
+            try:
+                seen = False
+                for chunk in inp.iter_chunks(sf, data, chunk_bytes=READ_BYTES):
+                    seen = seen or bool(chunk.data) or bool(chunk.truncated)
+                    if chunk.truncated:
+                        partial = bytes(chunk.data)
+                        cut = partial.rfind(b"\n") + 1
+                        batch.add(sf, partial[:cut])
+                        # Every earlier line of this file must be counted before the
+                        # incomplete one is named: finish all batches first.
+                        yield from hand_over(batch)
+                        yield from drain()
+                        batch = _Batch(lines_before)
+                        complete = lines_before.get(sf.name, 0)
+                        tail = partial[cut:]
+                        if tail:
+                            report.lines_read += 1
+                            report.reject(sf.name, complete + 1, f"truncated: incomplete last line ({chunk.truncated})",
+                                          tail.decode("utf-8", errors="replace"))
+                        report.note(f"{sf.name}: {chunk.truncated}; the {complete} complete lines before the damage "
+                                    f"were read" + ("; the incomplete last line was rejected" if tail else ""))
+                        break
+                    batch.add(sf, chunk.data)
+                    if batch.size >= batch_bytes:
+                        yield from hand_over(batch)
+                        batch = _Batch(lines_before)
+                if not seen:
+                    report.note(f"{sf.name}: empty file (no lines)")
+            except OSError as exc:
+                report.skip(sf.name, f"cannot read: {exc}")
+                report.note(f"{sf.name}: cannot read ({exc}); other files still load")
+                continue
+            batch.files.append(sf)
+        if batch.parts or batch.files:
+            yield from hand_over(batch)
+        yield from drain()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
     for url in logs_inputs:
         for table in cloudwatch.load_tables("s3_access", str(url), start, end, report, session):
             if on_runs is not None:

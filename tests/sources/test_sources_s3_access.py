@@ -224,3 +224,46 @@ def test_python_reference_parser_agrees_with_fast_path():
     assert isinstance(parsed, dict)
     assert parsed["user_agent"] == rec["user_agent"] and parsed["request_uri"] == rec["request_uri"]
     assert parsed["time"] == rec["time"]
+
+
+@pytest.mark.parametrize("read_bytes", [700, 4096, 1 << 20])
+def test_line_numbers_rows_and_notes_across_chunks_blocks_and_batches(tmp_path, monkeypatch, read_bytes):
+    """Files are read in chunks, parsed in blocks and batches on threads: whatever the
+    sizes, rows come in input order and every reject names its true file and line."""
+    from s3forensics.sources import s3_access
+
+    lines, bad = [], {}
+    for i in range(300):
+        if i % 37 == 5:
+            lines.append(f"garbage line {i}")
+            bad[i + 1] = lines[-1]
+        else:
+            lines.append(format_line(record(request_id=f"R{i:04d}")))
+    (tmp_path / "1-plain.log").write_text("\n".join(lines) + "\n")
+    (tmp_path / "2-gzip.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    full = gzip.compress(("\n".join(lines) + "\n").encode())
+    (tmp_path / "3-truncated.gz").write_bytes(full[: len(full) * 3 // 4])
+    (tmp_path / "4-no-final-newline.log").write_text("\n".join(lines))
+    monkeypatch.setattr(s3_access, "READ_BYTES", read_bytes)
+    monkeypatch.setattr(s3_access, "BLOCK_BYTES", max(read_bytes, 2048))
+    monkeypatch.setattr(s3_access, "BATCH_BYTES", 5 * read_bytes)
+    result = load_s3_access(tmp_path)
+    rep = result.report
+    assert rep.balanced and rep.files == 4
+    good = [f"R{i:04d}" for i in range(300) if (i + 1) not in bad]
+    ids = list(result.frame["request_id"])
+    truncated_rows = len(ids) - 3 * len(good)
+    assert 0 < truncated_rows < len(good)
+    assert ids == good + good + good[:truncated_rows] + good
+    for name in ("1-plain.log", "2-gzip.gz", "4-no-final-newline.log"):
+        mine = rep.rejects[rep.rejects["file"].str.endswith(name)]
+        assert dict(zip(mine["line"], mine["text"])) == bad, name
+    cut = rep.rejects[rep.rejects["file"].str.endswith("3-truncated.gz")]
+    tail = cut[cut["reason"].str.startswith("truncated")]
+    assert len(tail) <= 1
+    complete = int(tail.iloc[0]["line"]) - 1 if len(tail) else None
+    garbage = cut[~cut["reason"].str.startswith("truncated")]
+    assert dict(zip(garbage["line"], garbage["text"])) == {k: v for k, v in bad.items() if complete is None or k <= complete}
+    if complete is not None:
+        assert lines[complete].startswith(tail.iloc[0]["text"])
+        assert f"the {complete} complete lines" in "\n".join(rep.messages)
