@@ -119,3 +119,64 @@ def test_window(tmp_path):
     (tmp_path / "f.json").write_text(json.dumps({"Records": recs}))
     result = load_cloudtrail(tmp_path, start="2026-11-16T01:00:00Z", end="2026-11-16T03:00:00Z")
     assert list(result.frame["event_id"]) == ["1", "2"] and result.report.outside_window == 3
+
+
+def test_values_read_as_pythons_json_reads_them(tmp_path):
+    """orjson reads most files; where it would differ from ``json`` (an integer beyond
+    64 bits, NaN, a byte-order mark) the result is still json's."""
+    big = 123456789012345678901234
+    (tmp_path / "big.json").write_text('{"Records": [' + json.dumps(event(requestID="R-BIG"))[:-1] + f', "eventVersion": {big}}}]}}')
+    (tmp_path / "nan.json").write_text(json.dumps({"Records": [event(requestID="R-NAN", additionalEventData={"bytesTransferredOut": float("nan")})]}))
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"Records": [event(requestID="R-BOM")]}).encode())
+    (tmp_path / "twice.json").write_text('{"Records": [' + json.dumps(event(requestID="R-FIRST")) + '], "Records": ['
+                                         + json.dumps(event(requestID="R-LAST")) + "]}")
+    result = load_cloudtrail(tmp_path)
+    assert result.report.balanced and result.report.rejected == 0
+    rows = result.frame.set_index("request_id")
+    assert sorted(rows.index) == ["R-BIG", "R-BOM", "R-LAST", "R-NAN"]
+    assert rows.loc["R-BIG", "event_version"] == str(big)
+    assert pd.isna(rows.loc["R-NAN", "bytes_transferred_out"])
+    assert '"bytesTransferredOut": NaN' in rows.loc["R-NAN", "additional_event_data"]
+    assert json.loads(rows.loc["R-BOM", "request_parameters"]) == event()["requestParameters"]
+
+
+def test_values_of_unusual_types_follow_the_documented_rules(tmp_path):
+    odd = event(
+        requestID="R-ODD", eventVersion=1.09, readOnly="true", managementEvent=1,
+        userIdentity=[["type", "Root"]], resources=[{"ARN": "arn:aws:s3:::b"}, "not-an-object", {"ARN": 7}],
+        additionalEventData={"bytesTransferredIn": 1.5, "bytesTransferredOut": "12"}, tlsDetails="TLSv1.3",
+    )
+    odd["userIdentity"] = {"type": "IAMUser", "sessionContext": {"attributes": {"mfaAuthenticated": True}}}
+    usual = event(requestID="R-USUAL")
+    (tmp_path / "a.json").write_text(json.dumps({"Records": [usual, odd]}))
+    rows = load_cloudtrail(tmp_path).frame.set_index("request_id")
+    row = rows.loc["R-ODD"]
+    assert row["event_version"] == "1.09" and bool(row["read_only"]) is True and pd.isna(row["management_event"])
+    assert row["mfa_authenticated"] == "true" and row["user_identity_type"] == "IAMUser"
+    assert list(row["resource_arns"]) == ["arn:aws:s3:::b", None, "7"]
+    assert pd.isna(row["bytes_transferred_in"]) and row["bytes_transferred_out"] == 12
+    assert pd.isna(row["tls_version"])
+    assert rows.loc["R-USUAL", "tls_version"] == "TLSv1.3" and rows.loc["R-USUAL", "bytes_transferred_out"] == 1234
+
+
+def test_original_text_of_a_json_array_file(tmp_path):
+    text = "[\n  " + ",\n  ".join(json.dumps(event(requestID=f"R{i}"), indent=1) for i in range(3)) + "\n]\n"
+    (tmp_path / "array.json").write_text(text)
+    frame = load_cloudtrail(tmp_path).frame
+    assert list(frame["request_id"]) == ["R0", "R1", "R2"]
+    assert all(value in text for value in frame["request_parameters"])
+    # A value one level down in an indent=1 dump: its inner lines carry one more space.
+    assert frame["request_parameters"].iloc[0] == json.dumps(event()["requestParameters"], indent=1).replace("\n", "\n ")
+
+
+def test_lone_surrogate_escape_is_kept_as_its_escape(tmp_path):
+    """JSON allows ``"\\ud800"``, which UTF-8 cannot hold: the file still loads, and the
+    value keeps the escape as text."""
+    rec = json.dumps(event(requestID="R-SUR", userAgent="agent-X"))
+    assert json.loads(rec.replace("agent-X", "agent\\ud800-X"))["userAgent"] == "agent\ud800-X"
+    (tmp_path / "a.json").write_text('{"Records": [' + rec.replace("agent-X", "agent\\ud800-X") + "]}")
+    (tmp_path / "b.json").write_text(json.dumps({"Records": [event(requestID="R-OK")]}))
+    result = load_cloudtrail(tmp_path)
+    assert result.report.balanced and result.report.rejected == 0
+    rows = result.frame.set_index("request_id")
+    assert rows.loc["R-SUR", "user_agent"] == "agent\\ud800-X" and "R-OK" in rows.index
