@@ -180,3 +180,18 @@ def test_lone_surrogate_escape_is_kept_as_its_escape(tmp_path):
     assert result.report.balanced and result.report.rejected == 0
     rows = result.frame.set_index("request_id")
     assert rows.loc["R-SUR", "user_agent"] == "agent\\ud800-X" and "R-OK" in rows.index
+
+
+def test_same_frame_with_and_without_orjson(tmp_path, monkeypatch):
+    from s3forensics.sources import cloudtrail
+
+    records = [event(requestID=f"R{i}", eventVersion=i if i % 3 == 0 else "1.09", readOnly=["true", True, None][i % 3],
+                     additionalEventData={"bytesTransferredOut": [1, 2.0, "3", 1.5][i % 4]}) for i in range(12)]
+    (tmp_path / "a.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records}, indent=2).encode()))
+    records[0]["additionalEventData"]["bytesTransferredOut"] = 2**70  # this file goes to json
+    (tmp_path / "b.json").write_text(json.dumps({"Records": records}))
+    with_orjson = load_cloudtrail(tmp_path)
+    monkeypatch.setattr(cloudtrail, "orjson", None)
+    without = load_cloudtrail(tmp_path)
+    pd.testing.assert_frame_equal(with_orjson.frame, without.frame)
+    assert with_orjson.report.rows == without.report.rows == 24
