@@ -9,9 +9,15 @@ The schema is fixed (no type guessing from samples). ``requestParameters``,
 ``responseElements`` and ``additionalEventData`` are kept as their original JSON text,
 byte for byte as the file has them (located by a numpy index of the file's strings and
 brackets); records that come without a file (``parse_records``, CloudWatch Logs) get
-compact JSON of exactly the keys they had. Columns are extracted column by column, not
-record by record. Unknown keys are ignored, missing keys are null. A "line" in the
-report is one record (or one unparseable line/file).
+compact JSON of exactly the keys they had. Unknown keys are ignored, missing keys are
+null. A "line" in the report is one record (or one unparseable line/file).
+
+Speed: JSON is read by orjson where it gives what ``json`` gives (see ``_loads``); each
+record's values are read in one pass and typed column by column. Loads of 8 MB or more
+of files (as stored) are parsed by two forked worker processes (JSON parsing holds the
+GIL), each file with a report of its own, added to the load's in input order; smaller
+loads read, unzip and index the next file on a thread while this one parses the
+current file.
 """
 
 from __future__ import annotations
@@ -20,8 +26,13 @@ import contextlib
 import gc
 import json
 import logging
+import multiprocessing
+import os
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -685,6 +696,92 @@ def _prepare(sf: inp.SourceFile, data: bytes | None, error: Exception | None) ->
     return sf, None, (content, problem, None if problem else _records_texts(content))
 
 
+def _parse_prepared(sf: inp.SourceFile, error: Exception | None, prepared: Any, report: ReportBuilder,
+                    start: datetime | None, end: datetime | None) -> pa.Table | None:
+    """The table of one file from ``_prepare``'s result, into ``report`` (None: no table)."""
+    if error is not None:
+        report.skip(sf.name, f"cannot download: {error}")
+        report.note(f"{sf.name}: cannot download ({error}); other files still load")
+        return None
+    if isinstance(prepared, OSError):
+        report.skip(sf.name, f"cannot read: {prepared}")
+        report.note(f"{sf.name}: cannot read ({prepared}); other files still load")
+        return None
+    content, problem, texts = prepared
+    with _gc_paused():
+        if problem:
+            table = _parse_damaged(content, problem, sf.name, report, start, end)
+        else:
+            table = parse_document(content, sf.name, report, start, end, texts)
+    if table is not None:
+        report.files += 1
+    return table
+
+
+#: Worker processes for large loads (JSON parsing holds the GIL: threads do not help).
+PARSE_PROCESSES = max(1, min(2, os.cpu_count() or 1))
+#: Below this many bytes of input (as stored), files are parsed in this process.
+PROCESS_MIN_BYTES = 8 * 1024 * 1024
+
+
+def _parse_file(sf: inp.SourceFile, data: bytes | None, error: Exception | None, start: datetime | None,
+                end: datetime | None) -> tuple[ReportBuilder, pa.Table | None]:
+    """One file, in a worker process, with a report of its own."""
+    report = ReportBuilder("cloudtrail")
+    return report, _parse_prepared(*_prepare(sf, data, error), report, start, end)
+
+
+def _parse_in_processes(files: Sequence[inp.SourceFile], session: Any, start: datetime | None,
+                        end: datetime | None) -> Iterator[tuple[inp.SourceFile, tuple[ReportBuilder, pa.Table | None]]]:
+    """(file, (its report, its table)) in input order, parsed by ``PARSE_PROCESSES`` workers.
+
+    The workers are forked (they import nothing and run none of the caller's code) before
+    any download thread starts, and read local files themselves. If they cannot start,
+    or one dies, the files not yet done are parsed here.
+    """
+    pending: deque[tuple[tuple[Any, ...], Any]] = deque()
+    items = iter(())
+    pool = None
+    try:
+        pool = ProcessPoolExecutor(PARSE_PROCESSES, mp_context=multiprocessing.get_context("fork"))
+        pool.submit(int).result()  # all workers forked now, while this process has no threads of ours
+    except (ValueError, OSError, BrokenProcessPool) as exc:  # no fork on this platform
+        log.info("CloudTrail files parsed in this process (%s)", exc)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        pool = None
+    try:
+        items = iter(inp.iter_file_data(files, session))
+        if pool is not None:
+            try:
+                for item in items:
+                    if item[2] is not None:  # a download error: noted here (nothing to parse)
+                        done: Future[Any] = Future()
+                        done.set_result(_parse_file(*item, start, end))
+                        pending.append((item, done))
+                        continue
+                    pending.append((item, pool.submit(_parse_file, *item, start, end)))
+                    while len(pending) > 2 * PARSE_PROCESSES or (pending and pending[0][1].done()):
+                        yield _next_done(pending)
+                while pending:
+                    yield _next_done(pending)
+            except BrokenProcessPool as exc:
+                log.warning("CloudTrail worker processes failed (%s); parsing the rest here", exc)
+        for item in [i for i, _ in pending] + list(items):
+            yield item[0], _parse_file(*item, start, end)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _next_done(pending: deque[tuple[tuple[Any, ...], Any]]) -> tuple[inp.SourceFile, tuple[ReportBuilder, pa.Table | None]]:
+    """The first pending file's result (it leaves ``pending`` only once it has one)."""
+    item, future = pending[0]
+    result = future.result()
+    pending.popleft()
+    return item[0], result
+
+
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while a file's records are built: they are many
@@ -715,29 +812,21 @@ def iter_cloudtrail_tables(
 
     logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
     bar = _progress(files, progress, "cloudtrail")
-    # One thread reads, decompresses and indexes the next file (zlib and numpy release
-    # the GIL) while this one parses the JSON of the current file.
-    for sf, error, prepared in inp.prefetch(_prepare, inp.iter_file_data(files, session)):
+    if PARSE_PROCESSES > 1 and len(files) > 1 and sum(sf.size or 0 for sf in files) >= PROCESS_MIN_BYTES:
+        parsed = _parse_in_processes(files, session, start, end)
+    else:
+        # One thread reads, decompresses and indexes the next file (zlib and numpy
+        # release the GIL) while this one parses the JSON of the current file.
+        parsed = ((sf, _parse_prepared(sf, error, prepared, report, start, end))
+                  for sf, error, prepared in inp.prefetch(_prepare, inp.iter_file_data(files, session)))
+    for sf, table in parsed:
         if bar is not None:
             bar.update(1)
-        if error is not None:
-            report.skip(sf.name, f"cannot download: {error}")
-            report.note(f"{sf.name}: cannot download ({error}); other files still load")
-            continue
-        if isinstance(prepared, OSError):
-            report.skip(sf.name, f"cannot read: {prepared}")
-            report.note(f"{sf.name}: cannot read ({prepared}); other files still load")
-            continue
-        content, problem, texts = prepared
-        with _gc_paused():
-            if problem:
-                table = _parse_damaged(content, problem, sf.name, report, start, end)
-            else:
-                table = parse_document(content, sf.name, report, start, end, texts)
-        if table is None:
-            continue
-        report.files += 1
-        yield [sf], table
+        if isinstance(table, tuple):  # from a worker: its report, its table
+            part, table = table
+            report.add(part)
+        if table is not None:
+            yield [sf], table
     for url in logs_inputs:
         for table in cloudwatch.load_tables("cloudtrail", str(url), start, end, report, session):
             yield [], table  # no file to remember: the cache re-reads log groups

@@ -128,6 +128,18 @@ class ReportBuilder:
         self.messages: list[str] = []
         self.rejects: list[Reject] = []
 
+    def add(self, other: "ReportBuilder") -> None:
+        """Add what ``other`` (the builder of one file, parsed in a worker) counted and kept."""
+        self.files += other.files
+        self.lines_read += other.lines_read
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.outside_window += other.outside_window
+        self.cached_rows += other.cached_rows
+        self.skipped.extend(other.skipped)
+        self.messages.extend(other.messages)
+        self.rejects.extend(other.rejects)
+
     def reject(self, file: str, line: int, reason: str, text: str) -> None:
         """Record one rejected line (counted in ``rejected`` and kept in ``rejects``)."""
         if len(text) > MAX_REJECT_TEXT:

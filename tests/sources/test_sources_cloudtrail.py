@@ -195,3 +195,66 @@ def test_same_frame_with_and_without_orjson(tmp_path, monkeypatch):
     without = load_cloudtrail(tmp_path)
     pd.testing.assert_frame_equal(with_orjson.frame, without.frame)
     assert with_orjson.report.rows == without.report.rows == 24
+
+
+def _mixed_folder(root):
+    """Files of every kind the reader meets, for comparing its two ways of reading."""
+    for i in range(6):
+        records = [event(requestID=f"F{i}-{j}", eventTime=f"2026-11-16T1{j % 10}:00:00Z") for j in range(40)]
+        records.append(event(requestID=f"F{i}-bad", eventTime="yesterday"))
+        (root / f"111122223333_CloudTrail_us-east-1_20261116T1{i}00Z_{i:04d}.json.gz").write_bytes(
+            gzip.compress(json.dumps({"Records": records}).encode()))
+    (root / "lines.json").write_text("\n".join(json.dumps(event(requestID=f"L{j}")) for j in range(5)) + "\n{broken\n")
+    (root / "digest.json").write_text(json.dumps({"digestStartTime": "x", "logFiles": []}))
+    (root / "insight.json").write_text(json.dumps({"Records": [event(eventType="AwsCloudTrailInsight")]}))
+    whole = gzip.compress(json.dumps({"Records": [event()] * 50}).encode())
+    (root / "cut.json.gz").write_bytes(whole[: len(whole) // 2])
+    (root / "empty.json").write_text("")
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert a.report.summary() == b.report.summary()
+    assert a.report.messages == b.report.messages and a.report.skipped_files == b.report.skipped_files
+    pd.testing.assert_frame_equal(a.report.rejects, b.report.rejects)
+
+
+def test_worker_processes_give_what_this_process_gives(tmp_path, monkeypatch):
+    from s3forensics.sources import cloudtrail
+
+    _mixed_folder(tmp_path)
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 1)
+    here = load_cloudtrail(tmp_path, start="2026-11-16T11:00:00Z")
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 2)
+    monkeypatch.setattr(cloudtrail, "PROCESS_MIN_BYTES", 0)
+    calls = []
+    original = cloudtrail._parse_in_processes
+    monkeypatch.setattr(cloudtrail, "_parse_in_processes", lambda *a: calls.append(1) or original(*a))
+    workers = load_cloudtrail(tmp_path, start="2026-11-16T11:00:00Z")
+    assert calls, "the worker path was not taken"
+    _same(here, workers)
+    assert here.report.rows == 6 * 36 and here.report.outside_window == 6 * 4 + 5
+    assert here.report.rejected > 6 and here.report.balanced
+
+
+def test_a_dead_worker_leaves_its_files_to_this_process(tmp_path, monkeypatch, caplog):
+    import os
+
+    from s3forensics.sources import cloudtrail
+
+    _mixed_folder(tmp_path)
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 1)
+    here = load_cloudtrail(tmp_path)
+    parent = os.getpid()
+    original = cloudtrail._prepare
+
+    def dies_in_a_worker(*args):  # the forked workers see this module as patched here
+        if os.getpid() != parent:
+            os._exit(3)
+        return original(*args)
+
+    monkeypatch.setattr(cloudtrail, "_prepare", dies_in_a_worker)
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 2)
+    monkeypatch.setattr(cloudtrail, "PROCESS_MIN_BYTES", 0)
+    _same(here, load_cloudtrail(tmp_path))
+    assert "worker processes failed" in caplog.text
