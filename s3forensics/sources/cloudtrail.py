@@ -824,7 +824,7 @@ def iter_cloudtrail_tables(
             bar.update(1)
         if isinstance(table, tuple):  # from a worker: its report, its table
             part, table = table
-            report.add(part)
+            report.merge(part)
         if table is not None:
             yield [sf], table
     for url in logs_inputs:

@@ -128,18 +128,6 @@ class ReportBuilder:
         self.messages: list[str] = []
         self.rejects: list[Reject] = []
 
-    def add(self, other: "ReportBuilder") -> None:
-        """Add what ``other`` (the builder of one file, parsed in a worker) counted and kept."""
-        self.files += other.files
-        self.lines_read += other.lines_read
-        self.rows += other.rows
-        self.rejected += other.rejected
-        self.outside_window += other.outside_window
-        self.cached_rows += other.cached_rows
-        self.skipped.extend(other.skipped)
-        self.messages.extend(other.messages)
-        self.rejects.extend(other.rejects)
-
     def reject(self, file: str, line: int, reason: str, text: str) -> None:
         """Record one rejected line (counted in ``rejected`` and kept in ``rejects``)."""
         if len(text) > MAX_REJECT_TEXT:
@@ -183,17 +171,22 @@ class ReportBuilder:
         log.info("%s", message)
         self.messages.append(message)
 
-    def merge(self, other: "LoadReport") -> None:
-        """Add another report's counts into this one."""
+    def merge(self, other: "LoadReport | ReportBuilder") -> None:
+        """Add another report's counts and kept items (a built report, or the builder of
+        one file parsed in a worker process) into this one."""
         self.files += other.files
         self.lines_read += other.lines_read
         self.rows += other.rows
         self.rejected += other.rejected
         self.outside_window += other.outside_window
         self.cached_rows += other.cached_rows
-        self.skipped.extend(other.skipped_files)
         self.messages.extend(other.messages)
-        self.rejects.extend(Reject(**row) for row in other.rejects.to_dict("records"))
+        if isinstance(other, ReportBuilder):
+            self.skipped.extend(other.skipped)
+            self.rejects.extend(other.rejects)
+        else:
+            self.skipped.extend(other.skipped_files)
+            self.rejects.extend(Reject(**row) for row in other.rejects.to_dict("records"))
 
     def build(self) -> LoadReport:
         """The frozen report."""

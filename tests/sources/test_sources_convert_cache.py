@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 
@@ -71,7 +71,7 @@ def mixed(sandbox):
     for day in (29, 30, 31):
         s3.put_object(Bucket=logs, Key=f"s3-access/data/2025-12-{day}-12-00-00-00000000000000{day}",
                       Body=_line(datetime(2025, 12, day, 12, tzinfo=timezone.utc), f"OLD{day}").encode())
-    odd = f"s3-access/data/202512340000/us-east-1/s3f-demo-data/2026/11/17/2026-11-17-12-00-00-00000000000000AA"
+    odd = "s3-access/data/202512340000/us-east-1/s3f-demo-data/2026/11/17/2026-11-17-12-00-00-00000000000000AA"
     s3.put_object(Bucket=logs, Key=odd, Body=_line(_day(17), "ODD").encode())
     wanted["odd"].add(odd)
     return logs, trail, wanted
