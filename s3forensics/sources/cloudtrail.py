@@ -15,9 +15,7 @@ null. A "line" in the report is one record (or one unparseable line/file).
 Speed: JSON is read by orjson where it gives what ``json`` gives (see ``_loads``); each
 record's values are read in one pass and typed column by column. Loads of 8 MB or more
 of files (as stored) are parsed by two forked worker processes (JSON parsing holds the
-GIL), each file with a report of its own, added to the load's in input order; smaller
-loads read, unzip and index the next file on a thread while this one parses the
-current file.
+GIL), each file with a report of its own, added to the load's in input order.
 """
 
 from __future__ import annotations
@@ -537,7 +535,7 @@ def _texts_of(data: bytes, doc: Any, records: list[Any], hint: dict[str, Any] | 
 
 def _records_texts(data: bytes) -> dict[str, Any] | None:
     """The free-form texts of a file that looks like ``{"Records": [...]}``, found before
-    (and while) the file is parsed; None when it does not look like one."""
+    it is parsed; None when it does not look like one."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if not data.lstrip(_WS).startswith(b"{") or b'"Records"' not in data:
@@ -815,10 +813,8 @@ def iter_cloudtrail_tables(
     if PARSE_PROCESSES > 1 and len(files) > 1 and sum(sf.size or 0 for sf in files) >= PROCESS_MIN_BYTES:
         parsed = _parse_in_processes(files, session, start, end)
     else:
-        # One thread reads, decompresses and indexes the next file (zlib and numpy
-        # release the GIL) while this one parses the JSON of the current file.
         parsed = ((sf, _parse_prepared(sf, error, prepared, report, start, end))
-                  for sf, error, prepared in inp.prefetch(_prepare, inp.iter_file_data(files, session)))
+                  for sf, error, prepared in (_prepare(*item) for item in inp.iter_file_data(files, session)))
     for sf, table in parsed:
         if bar is not None:
             bar.update(1)

@@ -530,23 +530,6 @@ def iter_file_data(files: Sequence[SourceFile], session: Any = None) -> Iterator
                 yield sf, payload, None
 
 
-def prefetch(fn: Any, items: Iterable[tuple[Any, ...]], ahead: int = 1) -> Iterator[Any]:
-    """``fn(*item)`` for each item, in order, computed ``ahead`` items in advance on one
-    worker thread (so that reading and decompressing overlap the caller's work)."""
-    pending: list[Any] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="s3f-prefetch") as pool:
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, *item))
-                if len(pending) > ahead:
-                    yield pending.pop(0).result()
-            while pending:
-                yield pending.pop(0).result()
-        finally:
-            for future in pending:
-                future.cancel()
-
-
 def to_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
     """A timezone-aware UTC datetime from a datetime or ISO-8601 string (naive = UTC)."""
     if value is None:
