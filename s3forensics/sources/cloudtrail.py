@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import logging
 import multiprocessing
@@ -98,10 +99,12 @@ def _int(value: Any) -> int | None:
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else None
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+        value = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    else:
+        return None
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -551,10 +554,10 @@ _DIGITS_AS_ZEROS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 
 
 def _has_long_integer(data: bytes) -> bool:
-    """Whether ``data`` may hold an integer literal of 20 or more digits (runs of digits
+    """Whether ``data`` may hold an integer literal of 19 or more digits (runs of digits
     inside strings, such as IDs, do not count: they follow a letter or a quote)."""
     digits = data.translate(_DIGITS_AS_ZEROS)
-    at = digits.find(b"0" * 20)
+    at = digits.find(b"0" * 19)
     while at >= 0:
         start = digits.rfind(b" ", 0, at) + 1
         if start == 0 or data[start - 1] in b":,[ \t\r\n-":
@@ -562,7 +565,7 @@ def _has_long_integer(data: bytes) -> bool:
         end = digits.find(b" ", at)  # the end of this run
         if end < 0:
             return False
-        at = digits.find(b"0" * 20, end)
+        at = digits.find(b"0" * 19, end)
     return False
 
 
@@ -570,9 +573,9 @@ def _loads(data: bytes, text: str) -> Any:
     """``json.loads(text)``, through orjson where it gives the same objects (1.8x as fast here).
 
     orjson accepts a subset of what ``json`` does, with one difference: it reads an
-    integer beyond 64 bits as a float. So it is skipped for files with a run of 20 or
-    more digits, and anything it refuses (NaN, lone surrogates, ...) goes to ``json``,
-    whose error message is the one reported.
+    integer outside [-2**63, 2**64) as a float. So it is skipped for files with a number
+    of 19 or more digits, and anything it refuses (NaN, lone surrogates, ...) goes to
+    ``json``, whose error message is the one reported.
     """
     if orjson is not None and not _has_long_integer(data):
         try:
@@ -734,20 +737,24 @@ def _parse_in_processes(files: Sequence[inp.SourceFile], session: Any, start: da
     """(file, (its report, its table)) in input order, parsed by ``PARSE_PROCESSES`` workers.
 
     The workers are forked (they import nothing and run none of the caller's code) before
-    any download thread starts, and read local files themselves. If they cannot start,
-    or one dies, the files not yet done are parsed here.
+    any download or progress-bar thread starts, with the objects of this process frozen
+    out of their garbage collector (so that its pages stay shared), and read local files
+    themselves. If they cannot start, or one dies, the files not yet done are parsed here.
     """
     pending: deque[tuple[tuple[Any, ...], Any]] = deque()
-    items = iter(())
+    items: Iterator[tuple[Any, ...]] = iter(())
     pool = None
+    gc.freeze()
     try:
         pool = ProcessPoolExecutor(PARSE_PROCESSES, mp_context=multiprocessing.get_context("fork"))
-        pool.submit(int).result()  # all workers forked now, while this process has no threads of ours
+        pool.submit(int).result()  # all workers forked now
     except (ValueError, OSError, BrokenProcessPool) as exc:  # no fork on this platform
         log.info("CloudTrail files parsed in this process (%s)", exc)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         pool = None
+    finally:
+        gc.unfreeze()
     try:
         items = iter(inp.iter_file_data(files, session))
         if pool is not None:
@@ -758,14 +765,15 @@ def _parse_in_processes(files: Sequence[inp.SourceFile], session: Any, start: da
                         done.set_result(_parse_file(*item, start, end))
                         pending.append((item, done))
                         continue
-                    pending.append((item, pool.submit(_parse_file, *item, start, end)))
+                    pending.append((item, None))  # in ``pending`` before ``submit`` can fail
+                    pending[-1] = (item, pool.submit(_parse_file, *item, start, end))
                     while len(pending) > 2 * PARSE_PROCESSES or (pending and pending[0][1].done()):
                         yield _next_done(pending)
                 while pending:
                     yield _next_done(pending)
             except BrokenProcessPool as exc:
                 log.warning("CloudTrail worker processes failed (%s); parsing the rest here", exc)
-        for item in [i for i, _ in pending] + list(items):
+        for item in itertools.chain([i for i, _ in pending], items):
             yield item[0], _parse_file(*item, start, end)
     finally:
         if pool is not None:
@@ -809,13 +817,15 @@ def iter_cloudtrail_tables(
     from s3forensics.sources import cloudwatch
 
     logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
-    bar = _progress(files, progress, "cloudtrail")
     if PARSE_PROCESSES > 1 and len(files) > 1 and sum(sf.size or 0 for sf in files) >= PROCESS_MIN_BYTES:
         parsed = _parse_in_processes(files, session, start, end)
     else:
         parsed = ((sf, _parse_prepared(sf, error, prepared, report, start, end))
                   for sf, error, prepared in (_prepare(*item) for item in inp.iter_file_data(files, session)))
-    for sf, table in parsed:
+    bar = None
+    for n, (sf, table) in enumerate(parsed):
+        if n == 0:  # after the first file: any worker process has been forked by then
+            bar = _progress(files, progress, "cloudtrail")
         if bar is not None:
             bar.update(1)
         if isinstance(table, tuple):  # from a worker: its report, its table

@@ -133,6 +133,8 @@ class ReportBuilder:
         if len(text) > MAX_REJECT_TEXT:
             reason = f"{reason} (line of {len(text)} characters; text cut to {MAX_REJECT_TEXT})"
             text = text[:MAX_REJECT_TEXT]
+        if not text.isascii():  # JSON allows lone surrogates, which UTF-8 cannot hold: keep their escape
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
         self.rejected += 1
         self.rejects.append(Reject(file, line, reason, text))
 

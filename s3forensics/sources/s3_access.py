@@ -692,12 +692,13 @@ class _Batch:
 
     ``submit`` hands the blocks to the parsing threads and returns at once; ``finish``
     waits for them. Batches are finished in order: line numbers of rejects continue from
-    ``lines_before`` (lines of each file in earlier batches), which ``finish`` updates.
+    ``lines_before`` (lines of each read of a file in earlier batches, by the read's
+    key: the same file given twice is numbered from 1 twice), which ``finish`` updates.
     """
 
-    def __init__(self, lines_before: dict[str, int]) -> None:
+    def __init__(self, lines_before: dict[int, int]) -> None:
         self.parts: list[bytes | memoryview] = []
-        self.pieces: list[tuple[str, int]] = []  # (file, byte offset in the batch)
+        self.pieces: list[tuple[str, int, int]] = []  # (file, read's key, byte offset in the batch)
         self.size = 0
         self.files: list[inp.SourceFile] = []
         self.lines_before = lines_before
@@ -705,13 +706,13 @@ class _Batch:
         #: After ``finish``: (file, number of rows) runs, in row order.
         self.runs: list[tuple[str, int]] = []
 
-    def add(self, sf: inp.SourceFile, data: bytes | memoryview) -> None:
+    def add(self, sf: inp.SourceFile, key: int, data: bytes | memoryview) -> None:
         if not data:
             return
         data = _valid_utf8(data)
         if data[-1] != 10:
             data = bytes(data) + b"\n"
-        self.pieces.append((sf.name, self.size))
+        self.pieces.append((sf.name, key, self.size))
         self.parts.append(data)
         self.size += len(data)
 
@@ -730,19 +731,19 @@ class _Batch:
 
         def locator(newlines: np.ndarray) -> _Locator:
             # Line index of each piece's first byte: the newlines before it.
-            firsts = np.searchsorted(newlines, [offset for _, offset in self.pieces]).tolist()
+            firsts = np.searchsorted(newlines, [offset for _, _, offset in self.pieces]).tolist()
             piece_lines.extend(firsts)
             locate = _Locator()
-            for (name, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
-                locate.add(name, self.lines_before.get(name, 0) + 1, index)
-                self.lines_before[name] = self.lines_before.get(name, 0) + after - index
+            for (name, key, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
+                locate.add(name, self.lines_before.get(key, 0) + 1, index)
+                self.lines_before[key] = self.lines_before.get(key, 0) + after - index
                 file_lines[name] = file_lines.get(name, 0) + after - index
             return locate
 
         row_lines: list[np.ndarray] = []
         table = _collect(self.results, report, start, end, locator, row_lines)
         self.results = ()
-        self.runs = _runs([name for name, _ in self.pieces], piece_lines, row_lines[0])
+        self.runs = _runs([name for name, _, _ in self.pieces], piece_lines, row_lines[0])
         rejected: dict[str, int] = {}
         for r in report.rejects[rejects_before:]:
             rejected[r.file] = rejected.get(r.file, 0) + 1
@@ -796,7 +797,7 @@ def iter_s3_access_tables(
 
     logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
     bar = _progress(files, progress, "s3 access logs")
-    lines_before: dict[str, int] = {}
+    lines_before: dict[int, int] = {}
     pool = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="s3f-parse") if PARSE_THREADS > 1 else None
     submitted: list[_Batch] = []  # handed to the threads, not yet finished (at most two)
 
@@ -818,7 +819,7 @@ def iter_s3_access_tables(
 
     try:
         batch = _Batch(lines_before)
-        for sf, data, error in inp.iter_file_data(files, session):
+        for key, (sf, data, error) in enumerate(inp.iter_file_data(files, session)):
             if bar is not None:
                 bar.update(1)
             if error is not None:
@@ -828,18 +829,24 @@ def iter_s3_access_tables(
             report.files += 1
             try:
                 seen = False
+                holder = batch  # the batch with this file's last lines (it lists the file)
                 for chunk in inp.iter_chunks(sf, data, chunk_bytes=READ_BYTES):
                     seen = seen or bool(chunk.data) or bool(chunk.truncated)
                     if chunk.truncated:
                         partial = bytes(chunk.data)
                         cut = partial.rfind(b"\n") + 1
-                        batch.add(sf, partial[:cut])
+                        if cut:
+                            batch.add(sf, key, partial[:cut])
+                            holder = batch
+                        holder.files.append(sf)
+                        holder = None
                         # Every earlier line of this file must be counted before the
                         # incomplete one is named: finish all batches first.
-                        yield from hand_over(batch)
+                        if batch.parts or batch.files:
+                            yield from hand_over(batch)
                         yield from drain()
                         batch = _Batch(lines_before)
-                        complete = lines_before.get(sf.name, 0)
+                        complete = lines_before.get(key, 0)
                         tail = partial[cut:]
                         if tail:
                             report.lines_read += 1
@@ -848,7 +855,8 @@ def iter_s3_access_tables(
                         report.note(f"{sf.name}: {chunk.truncated}; the {complete} complete lines before the damage "
                                     f"were read" + ("; the incomplete last line was rejected" if tail else ""))
                         break
-                    batch.add(sf, chunk.data)
+                    batch.add(sf, key, chunk.data)
+                    holder = batch
                     if batch.size >= batch_bytes:
                         yield from hand_over(batch)
                         batch = _Batch(lines_before)
@@ -858,7 +866,8 @@ def iter_s3_access_tables(
                 report.skip(sf.name, f"cannot read: {exc}")
                 report.note(f"{sf.name}: cannot read ({exc}); other files still load")
                 continue
-            batch.files.append(sf)
+            if holder is not None:  # not yet finished: finishing waits for a later batch
+                holder.files.append(sf)
         if batch.parts or batch.files:
             yield from hand_over(batch)
         yield from drain()

@@ -258,3 +258,64 @@ def test_a_dead_worker_leaves_its_files_to_this_process(tmp_path, monkeypatch, c
     monkeypatch.setattr(cloudtrail, "PROCESS_MIN_BYTES", 0)
     _same(here, load_cloudtrail(tmp_path))
     assert "worker processes failed" in caplog.text
+
+
+def test_a_worker_dying_while_files_still_arrive_loses_none(tmp_path, monkeypatch, caplog):
+    """The next file is handed over only after the pool broke: it must still be parsed."""
+    import os
+    import time
+
+    from s3forensics.sources import cloudtrail
+
+    _mixed_folder(tmp_path)
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 1)
+    here = load_cloudtrail(tmp_path)
+    parent = os.getpid()
+    original_prepare, original_data = cloudtrail._prepare, cloudtrail.inp.iter_file_data
+
+    def dies_in_a_worker(sf, *args):
+        if os.getpid() != parent and sf.name.endswith("_0001.json.gz"):
+            os._exit(3)
+        return original_prepare(sf, *args)
+
+    def slow_downloads(*args):
+        for item in original_data(*args):
+            time.sleep(0.2)
+            yield item
+
+    monkeypatch.setattr(cloudtrail, "_prepare", dies_in_a_worker)
+    monkeypatch.setattr(cloudtrail.inp, "iter_file_data", slow_downloads)
+    monkeypatch.setattr(cloudtrail, "PARSE_PROCESSES", 2)
+    monkeypatch.setattr(cloudtrail, "PROCESS_MIN_BYTES", 0)
+    _same(here, load_cloudtrail(tmp_path))
+    assert "worker processes failed" in caplog.text
+
+
+def test_integers_orjson_reads_otherwise_go_to_json(tmp_path):
+    """19-digit negatives below -2**63 (orjson: floats) and floats beyond 64 bits."""
+    low, lower = -9223372036854775809, -9999999999999999999
+    rec = json.dumps(event(requestID="R-NEG", eventVersion=123, additionalEventData={"bytesTransferredIn": 1, "bytesTransferredOut": 2}))
+    rec = rec.replace('"eventVersion": 123', f'"eventVersion": {low}').replace('"bytesTransferredIn": 1', f'"bytesTransferredIn": {lower}')
+    (tmp_path / "neg.json").write_text('{"Records": [' + rec + "]}")
+    (tmp_path / "float.json").write_text(json.dumps({"Records": [event(requestID="R-FLOAT", additionalEventData={
+        "bytesTransferredIn": 1e19, "bytesTransferredOut": -1e300})]}))
+    result = load_cloudtrail(tmp_path)
+    assert result.report.balanced and result.report.rejected == 0
+    rows = result.frame.set_index("request_id")
+    assert rows.loc["R-NEG", "event_version"] == str(low) and pd.isna(rows.loc["R-NEG", "bytes_transferred_in"])
+    assert pd.isna(rows.loc["R-FLOAT", "bytes_transferred_in"]) and pd.isna(rows.loc["R-FLOAT", "bytes_transferred_out"])
+
+
+def test_reject_text_keeps_a_lone_surrogate_as_its_escape(tmp_path):
+    from s3forensics.sources.convert import convert
+
+    rec = json.dumps(event(requestID="R-BAD", eventTime="not a time", userAgent="agent-X"))
+    (tmp_path / "a.json").write_text('{"Records": [' + rec.replace("agent-X", "agent\\ud800-X") + "]}")
+    result = load_cloudtrail(tmp_path)
+    assert result.report.rejected == 1
+    text = result.report.rejects.iloc[0]["text"]
+    assert "agent\\ud800-X" in text and text.encode("utf-8")
+    out = tmp_path / "out" / "ct.parquet"
+    out.parent.mkdir()
+    convert("cloudtrail", [str(tmp_path / "a.json")], str(out))
+    assert "agent\\\\ud800-X" in (tmp_path / "out" / "ct.rejects.jsonl").read_text()

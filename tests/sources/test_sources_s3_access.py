@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -267,3 +268,40 @@ def test_line_numbers_rows_and_notes_across_chunks_blocks_and_batches(tmp_path, 
     if complete is not None:
         assert lines[complete].startswith(tail.iloc[0]["text"])
         assert f"the {complete} complete lines" in "\n".join(rep.messages)
+
+
+def test_the_same_file_given_twice_is_numbered_from_1_both_times(tmp_path, monkeypatch):
+    from s3forensics.sources import s3_access
+
+    lines = [format_line(record(request_id=f"R{i}")) if i % 10 != 3 else f"garbage {i}" for i in range(40)]
+    path = tmp_path / "a.log"
+    path.write_text("\n".join(lines) + "\n")
+    monkeypatch.setattr(s3_access, "READ_BYTES", 700)
+    monkeypatch.setattr(s3_access, "BLOCK_BYTES", 2048)
+    monkeypatch.setattr(s3_access, "BATCH_BYTES", 3000)
+    rep = load_s3_access([path, path]).report
+    assert rep.balanced and rep.rows == 2 * 36
+    assert list(rep.rejects["line"]) == [4, 14, 24, 34] * 2
+
+
+def test_a_truncated_file_is_listed_with_the_table_holding_its_last_rows(tmp_path, monkeypatch):
+    from s3forensics.sources import s3_access
+    from s3forensics.sources.report import ReportBuilder
+
+    rng = random.Random(7)  # keys that do not compress away: half the stream holds many lines
+    full = gzip.compress(("\n".join(format_line(record(request_id=f"B{i}", key=f"{rng.getrandbits(128):032x}"))
+                                    for i in range(60)) + "\n").encode())
+    (tmp_path / "a.log").write_text("\n".join(format_line(record(request_id=f"A{i}")) for i in range(30)) + "\n")
+    (tmp_path / "b.gz").write_bytes(full[: len(full) // 2])
+    (tmp_path / "c.log").write_text("\n".join(format_line(record(request_id=f"C{i}")) for i in range(30)) + "\n")
+    monkeypatch.setattr(s3_access, "READ_BYTES", 700)
+    monkeypatch.setattr(s3_access, "BLOCK_BYTES", 2048)
+    runs: list = []
+    tables = list(s3_access.iter_s3_access_tables(sorted(tmp_path.iterdir()), report=ReportBuilder("s3_access"),
+                                                  batch_bytes=3000, on_runs=runs.append))
+    assert len(runs) == len(tables)
+    for name in ("a.log", "b.gz", "c.log"):
+        last = max(i for i, table_runs in enumerate(runs) if any(f.endswith(name) for f, _ in table_runs))
+        listed = [i for i, (files, _) in enumerate(tables) if any(sf.name.endswith(name) for sf in files)]
+        assert listed == [last], name
+    assert any(f.endswith("b.gz") and n > 5 for table_runs in runs for f, n in table_runs)
