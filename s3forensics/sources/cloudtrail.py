@@ -320,7 +320,6 @@ def records_to_table(
 
 _FREE_KEYS = {b"requestParameters": "request_parameters", b"responseElements": "response_elements",
               b"additionalEventData": "additional_event_data"}
-_FREE_KEY_RE = re.compile(rb'"(requestParameters|responseElements|additionalEventData)"')
 _SCALAR_RE = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null")
 _WS = b" \t\r\n"
 _BACKSLASHES_QUOTE_RE = re.compile(rb'\\+"')
@@ -391,13 +390,12 @@ class _Structure:
         return (pos, m.end()) if m else None
 
 
-def _original_texts(data: bytes, shape: str, count: int | None) -> dict[str, Any] | None:
+def _original_texts(data: bytes, shape: str, count: int) -> dict[str, Any] | None:
     """The three free-form objects of each record object, as their text in ``data``.
 
     ``shape`` is ``records`` (``{"Records": [...]}``), ``array`` or ``single``; ``count``
-    is the number of record objects expected (None: as many as found, given under the
-    key ``"count"``). None when the text does not line up (the caller then writes
-    compact JSON).
+    is the number of record objects expected. None when the text does not line up (the
+    caller then writes compact JSON).
     """
     st = _Structure(data)
     b = np.frombuffer(data, dtype=np.uint8)
@@ -417,9 +415,7 @@ def _original_texts(data: bytes, shape: str, count: int | None) -> dict[str, Any
         lo, hi, depth = 0, len(data), 1 if shape == "array" else 0
     at_level = (st.level == depth) & (st.brackets > lo) & (st.brackets < hi) & st.opening
     starts = st.brackets[at_level & (b[st.brackets] == 123)]
-    if count is None:
-        count = len(starts)
-    elif len(starts) != count:
+    if len(starts) != count:
         return None
     ends = st.brackets[st.match[np.searchsorted(st.brackets, starts)]]
     names = list(_FREE_KEYS.values())
@@ -483,9 +479,9 @@ def _original_texts(data: bytes, shape: str, count: int | None) -> dict[str, Any
     bounds = np.empty(2 * len(pos), dtype=np.int64)
     bounds[0::2], bounds[1::2] = pos, stop
     if not len(bounds):
-        return {"count": count, **{name: [None] * count for name in names}}
+        return {name: [None] * count for name in names}
     pieces = pa.Array.from_buffers(pa.large_string(), len(bounds) - 1, [None, pa.py_buffer(bounds), pa.py_buffer(data)])
-    out: dict[str, Any] = {"count": count}
+    out: dict[str, Any] = {}
     for k, name in enumerate(names):
         index = np.full(count, -1, dtype=np.int64)
         mine = np.flatnonzero((key_of == k) & present)
@@ -513,17 +509,11 @@ def _classify_document(doc: Any, name: str) -> tuple[str, list[Any]]:
     return "events", records
 
 
-def _texts_of(data: bytes, doc: Any, records: list[Any], hint: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Original text of the free-form objects, aligned with the record objects.
-
-    ``hint`` is what ``_records_texts`` found before the file was parsed; it is used when
-    the file is indeed a ``Records`` document with that many record objects.
-    """
+def _texts_of(data: bytes, doc: Any, records: list[Any]) -> dict[str, Any] | None:
+    """Original text of the free-form objects, aligned with the record objects."""
     shape = "records" if isinstance(doc, dict) and isinstance(doc.get("Records"), list) else (
         "array" if isinstance(doc, list) else "single")
     objects = [r for r in records if isinstance(r, dict)]
-    if hint is not None and shape == "records" and hint["count"] == len(objects):
-        return hint
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -534,19 +524,6 @@ def _texts_of(data: bytes, doc: Any, records: list[Any], hint: dict[str, Any] | 
     if texts is None:
         log.debug("original JSON text not located; writing compact JSON")
     return texts
-
-
-def _records_texts(data: bytes) -> dict[str, Any] | None:
-    """The free-form texts of a file that looks like ``{"Records": [...]}``, found before
-    it is parsed; None when it does not look like one."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data.lstrip(_WS).startswith(b"{") or b'"Records"' not in data:
-        return None
-    try:
-        return _original_texts(data, "records", None)
-    except (ValueError, IndexError, UnicodeDecodeError):
-        return None
 
 
 #: Every digit becomes ``0`` and every other byte a space (to find runs of digits).
@@ -585,12 +562,8 @@ def _loads(data: bytes, text: str) -> Any:
     return json.loads(text)
 
 
-def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetime | None = None, end: datetime | None = None,
-                   texts: dict[str, Any] | None = None) -> pa.Table | None:
-    """Parse one file's (decompressed) bytes; returns None when the file is skipped.
-
-    ``texts``: the result of ``_records_texts(data)``, if it was computed beforehand.
-    """
+def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetime | None = None, end: datetime | None = None) -> pa.Table | None:
+    """Parse one file's (decompressed) bytes; returns None when the file is skipped."""
     lowered = name.replace("\\", "/")
     if "/CloudTrail-Digest/" in lowered or "_CloudTrail-Digest_" in lowered:
         report.skip(name, "CloudTrail digest file (not events)")
@@ -629,7 +602,7 @@ def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetim
     if kind == "insights":
         report.skip(name, f"CloudTrail Insights file ({len(records)} insight events, not API events)")
         return None
-    table = records_to_table(records, name, report, json_texts=_texts_of(data, doc, records, texts))
+    table = records_to_table(records, name, report, json_texts=_texts_of(data, doc, records))
     return _window(table, report, start, end)
 
 
@@ -687,14 +660,14 @@ def _parse_damaged(content: bytes, problem: str, name: str, report: ReportBuilde
 
 
 def _prepare(sf: inp.SourceFile, data: bytes | None, error: Exception | None) -> tuple[inp.SourceFile, Exception | None, Any]:
-    """(file, download error, (content, truncation problem, free-form texts) or OSError)."""
+    """(file, download error, (content, truncation problem) or OSError)."""
     if error is not None:
         return sf, error, None
     try:
         content, problem = inp.read_all(sf, data)
     except OSError as exc:
         return sf, None, exc
-    return sf, None, (content, problem, None if problem else _records_texts(content))
+    return sf, None, (content, problem)
 
 
 def _parse_prepared(sf: inp.SourceFile, error: Exception | None, prepared: Any, report: ReportBuilder,
@@ -708,12 +681,12 @@ def _parse_prepared(sf: inp.SourceFile, error: Exception | None, prepared: Any, 
         report.skip(sf.name, f"cannot read: {prepared}")
         report.note(f"{sf.name}: cannot read ({prepared}); other files still load")
         return None
-    content, problem, texts = prepared
+    content, problem = prepared
     with _gc_paused():
         if problem:
             table = _parse_damaged(content, problem, sf.name, report, start, end)
         else:
-            table = parse_document(content, sf.name, report, start, end, texts)
+            table = parse_document(content, sf.name, report, start, end)
     if table is not None:
         report.files += 1
     return table

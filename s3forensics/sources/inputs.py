@@ -452,7 +452,6 @@ def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CH
         raw.close()
 
 
-
 def _line_cut(data: bytes, lo: int, hi: int) -> int:
     """End (exclusive) of the whole lines in ``data[lo:hi]``, or of the one line that
     starts at ``lo`` when it is longer than that (the end of data, without a newline)."""
