@@ -271,7 +271,9 @@ def evaluate_cloudwatch_logs(facts: Mapping[str, Any]) -> list[Verdict]:
     return [Verdict(Status.FAIL, f"No trail delivers events to CloudWatch Logs{detail}: metric filters and alarms on API activity cannot work.")]
 
 
-_TRAIL_CALLS = (("cloudtrail", "DescribeTrails"), ("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors"))
+#: The calls ``trails()`` makes (other modules' checks built on it declare them too).
+TRAIL_CALLS = (("cloudtrail", "DescribeTrails"), ("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors"))
+_BUCKET_TRAIL_CALLS = (*TRAIL_CALLS, ("s3", "GetBucketLocation"))
 
 CHECKS: tuple[Check, ...] = (
     Check(
@@ -282,7 +284,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Make a trail multi-region (UpdateTrail IsMultiRegionTrail=true) and start logging (StartLogging).",
         references=(f"{DOC}/cloudtrail-create-and-update-a-trail.html",),
         scope="account",
-        calls=_TRAIL_CALLS,
+        calls=TRAIL_CALLS,
         collect=collect_trails,
         evaluate=evaluate_multi_region,
     ),
@@ -294,7 +296,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Enable log file validation on the trail (UpdateTrail EnableLogFileValidation=true).",
         references=(f"{DOC}/cloudtrail-log-file-validation-intro.html",),
         scope="account",
-        calls=_TRAIL_CALLS,
+        calls=TRAIL_CALLS,
         collect=collect_trails,
         evaluate=evaluate_log_validation,
     ),
@@ -306,7 +308,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Create or update a trail that logs management events (multi-region, or homed in the bucket's region).",
         references=(f"{DOC}/logging-management-events-with-cloudtrail.html",),
         scope="bucket",
-        calls=(*_TRAIL_CALLS, ("s3", "GetBucketLocation")),
+        calls=_BUCKET_TRAIL_CALLS,
         collect=collect_bucket_trails,
         evaluate=evaluate_management_bucket,
     ),
@@ -318,7 +320,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Add a data-event selector for AWS::S3::Object reads of the bucket (PutEventSelectors; advanced selector with readOnly=true, or classic ReadWriteType=All).",
         references=(f"{DOC}/logging-data-events-with-cloudtrail.html",),
         scope="bucket",
-        calls=(*_TRAIL_CALLS, ("s3", "GetBucketLocation")),
+        calls=_BUCKET_TRAIL_CALLS,
         collect=collect_bucket_trails,
         evaluate=evaluate_data_read,
     ),
@@ -330,7 +332,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Add a data-event selector for AWS::S3::Object writes of the bucket (PutEventSelectors; advanced selector with readOnly=false, or classic ReadWriteType=All).",
         references=(f"{DOC}/logging-data-events-with-cloudtrail.html",),
         scope="bucket",
-        calls=(*_TRAIL_CALLS, ("s3", "GetBucketLocation")),
+        calls=_BUCKET_TRAIL_CALLS,
         collect=collect_bucket_trails,
         evaluate=evaluate_data_write,
     ),
@@ -342,7 +344,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="Give the trail a CloudWatch Logs group and delivery role (UpdateTrail CloudWatchLogsLogGroupArn, CloudWatchLogsRoleArn).",
         references=(f"{DOC}/send-cloudtrail-events-to-cloudwatch-logs.html",),
         scope="account",
-        calls=_TRAIL_CALLS,
+        calls=TRAIL_CALLS,
         collect=collect_trails,
         evaluate=evaluate_cloudwatch_logs,
     ),

@@ -9,7 +9,7 @@ from typing import Any
 
 from s3forensics.aws import error_code
 from s3forensics.checks.base import Check, Context, Status, Verdict
-from s3forensics.checks.cloudtrail import trails
+from s3forensics.checks.cloudtrail import TRAIL_CALLS, trails
 
 DOC_S3 = "https://docs.aws.amazon.com/AmazonS3/latest/userguide"
 DOC_CW = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring"
@@ -234,7 +234,7 @@ CHECKS: tuple[Check, ...] = (
         remediation="On the trail's CloudWatch Logs group, add a metric filter matching eventSource s3.amazonaws.com and PutBucketPolicy/DeleteBucketPolicy/PutBucketAcl, and an alarm on its metric with an SNS action.",
         references=(f"{DOC_CW}/MonitoringPolicyExamples.html", "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudwatch-alarms-for-cloudtrail.html"),
         scope="account",
-        calls=(("cloudtrail", "DescribeTrails"), ("cloudtrail", "GetTrailStatus"), ("cloudtrail", "GetEventSelectors"), ("logs", "DescribeMetricFilters"), ("cloudwatch", "DescribeAlarms")),
+        calls=(*TRAIL_CALLS, ("logs", "DescribeMetricFilters"), ("cloudwatch", "DescribeAlarms")),
         collect=collect_policy_filters,
         evaluate=evaluate_policy_filters,
     ),
