@@ -1,32 +1,54 @@
 # Two commands do all the set-up: `make demo` and `make test`.
-# Each creates .venv when missing, installs the pinned dependencies once
-# (uv when it can be had, pip otherwise), and reuses the environment after.
+# Each creates .venv when missing, installs exactly the lock (requirements.lock: every package,
+# transitive ones included, at one version with its hashes), then the project itself without
+# dependencies, and reuses the environment after. uv installs it when it can be had (itself
+# taken from the lock, hash-checked, by pip); pip installs the same file otherwise.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.s3forensics-installed
-UV_VERSION := 0.13.9
+LOCK   := requirements.lock
 # The kit's working folder (sandbox state, Parquet cache, audit log) stays in the clone.
 export S3FORENSICS_HOME ?= $(CURDIR)/.s3forensics
 
-.PHONY: demo test install bench lint clean-reports distclean
+.PHONY: demo test test-future install lock bench lint clean-reports distclean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The lock's block for one package (its pin line and the indented hash lines after it).
+lock_block = awk '/^$(1)==/{p=1; print; next} p && /^[ \t]/{print; next} {p=0}' $(LOCK)
+
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@if $(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)" 2>/dev/null; then \
-	    echo "installing with uv"; \
-	    $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+	@$(call lock_block,uv) > $(VENV)/uv-lock.txt
+	@if $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(VENV)/uv-lock.txt 2>/dev/null; then \
+	    echo "installing $(LOCK) with uv"; \
+	    $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK) && \
+	    $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .; \
 	else \
-	    echo "uv unavailable; installing with pip"; \
-	    $(BIN)/python -m pip install --quiet -e '.[dev]'; \
+	    echo "uv unavailable; installing $(LOCK) with pip"; \
+	    $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(LOCK) && \
+	    $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .; \
 	fi
 	@touch $(STAMP)
 
+# Re-resolves the lock from pyproject.toml on purpose (for Python 3.11+, any platform, with
+# hashes), keeping the versions already locked where they still fit; review the diff, then
+# `make install`. `make lock LOCK_ARGS=--upgrade` takes the newest versions the pins allow.
+LOCK_ARGS ?=
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	    --generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite with the clock a year ahead, for this one command only (Debian's faketime):
+# nothing may depend on the date it runs.
+FUTURE ?= +365d
+test-future: $(STAMP)
+	faketime -f '$(FUTURE)' $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/s3forensics demo

@@ -1,22 +1,48 @@
-"""The two ways to install (pip/uv from pyproject.toml, conda from environment.yml) agree."""
+"""How the kit installs: one lock (requirements.lock) for the whole environment, used by
+``make install`` (uv, or pip) and by conda's environment.yml alike, and the console command."""
 
 from __future__ import annotations
 
+import ensurepip
 import re
 import subprocess
 import sys
 import tomllib
+from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCK = ROOT / "requirements.lock"
 
-#: PyPI name -> conda-forge name, where they differ.
-CONDA_NAMES = {"duckdb": "python-duckdb"}
-#: conda-forge packages that stand for a PyPI extra (moto[server] pulls in flask and
-#: flask-cors); they are listed without a pin, as the extra itself is.
-EXTRA_PACKAGES = {"flask", "flask-cors"}
+#: A pin line of the lock (``uv pip compile --universal --generate-hashes``): ``name==version``,
+#: an optional environment marker after `` ; ``, and the continuation backslash.
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._\-]*)==(\S+?)(?:\s*;\s*(.+?))?\s*\\$")
+
+
+def _lock_entries() -> list[tuple[str, str, str | None, list[str]]]:
+    """(name, version, marker, hashes) for every package of the lock, in file order."""
+    entries: list[tuple[str, str, str | None, list[str]]] = []
+    for number, raw in enumerate(LOCK.read_text().splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if raw[0].isspace():
+            hashed = re.fullmatch(r"\s+--hash=(sha256:[0-9a-f]{64})\s*\\?", raw)
+            assert hashed and entries, f"requirements.lock line {number}: {raw!r} is not a hash of a pin above"
+            entries[-1][3].append(hashed.group(1))
+            continue
+        match = _PIN.match(raw)
+        assert match, f"requirements.lock line {number}: {raw!r} is not 'name==version [; marker] \\'"
+        entries.append((canonicalize_name(match.group(1)), match.group(2), match.group(3), []))
+    return entries
+
+
+def _locked_here() -> dict[str, str]:
+    """The lock's pins whose marker holds for this interpreter and platform."""
+    return {name: version for name, version, marker, _ in _lock_entries() if marker is None or Marker(marker).evaluate()}
 
 
 def _pyproject_pins() -> dict[str, str]:
@@ -26,47 +52,65 @@ def _pyproject_pins() -> dict[str, str]:
     for spec in specs:
         match = re.fullmatch(r"([A-Za-z0-9_.\-]+)(?:\[[^\]]+\])?==([^\s;]+)", spec)
         assert match, f"pyproject.toml dependency {spec!r} is not an exact pin (name==version)"
-        pins[match.group(1).lower()] = match.group(2)
+        pins[canonicalize_name(match.group(1))] = match.group(2)
     return pins
 
 
-def _environment_pins() -> tuple[dict[str, str], set[str], str | None]:
-    pins: dict[str, str] = {}
-    unpinned: set[str] = set()
-    python = None
-    in_deps = False
-    for raw in (ROOT / "environment.yml").read_text().splitlines():
-        line = raw.split("#", 1)[0].rstrip()
-        if line.startswith("dependencies:"):
-            in_deps = True
-            continue
-        if not in_deps or not line.strip():
-            continue
-        match = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)(?:=([^\s=]+))?", line)
-        assert match, f"environment.yml line {raw!r} is not 'name' or 'name=version'"
-        name, version = match.group(1).lower(), match.group(2)
-        if name == "python":
-            python = version
-        elif version is None:
-            unpinned.add(name)
-        else:
-            pins[name] = version
-    return pins, unpinned, python
+def test_lock_pins_every_package_once_with_hashes() -> None:
+    entries = _lock_entries()
+    assert len(entries) > 100, "the lock holds the transitive packages too, not only the direct pins"
+    for name, version, _, hashes in entries:
+        assert hashes, f"requirements.lock: {name}=={version} has no --hash"
+    # One version per package, except where the lock forks on disjoint markers (3.11 / 3.12+).
+    unconditioned = [name for name, _, marker, _ in entries if marker is None]
+    assert len(unconditioned) == len(set(unconditioned)), "a package pinned twice without markers"
 
 
-def test_environment_yml_matches_pyproject() -> None:
-    expected = {CONDA_NAMES.get(name, name): version for name, version in _pyproject_pins().items()}
-    pins, unpinned, python = _environment_pins()
-    assert pins == expected
-    assert unpinned == EXTRA_PACKAGES
-    assert python == "3.11"
-
-
-def test_installed_versions_are_the_pinned_ones() -> None:
-    from importlib.metadata import version
-
+def test_lock_holds_pyproject_pins() -> None:
+    """The lock was made from pyproject.toml as it is now (run `make lock` after editing it)."""
+    locked = _locked_here()
     for name, pinned in _pyproject_pins().items():
-        assert version(name) == pinned, f"{name}: installed {version(name)}, pinned {pinned}"
+        assert locked.get(name) == pinned, f"{name}: pyproject.toml pins {pinned}, requirements.lock has {locked.get(name)}"
+
+
+def test_installed_environment_is_the_lock() -> None:
+    """Every installed distribution is the locked one, at the locked version, and nothing else is
+    installed but the project (editable) and the pip that ``python -m venv`` puts in every venv."""
+    locked = _locked_here()
+    installed: dict[str, str] = {}
+    for dist in distributions():
+        name = canonicalize_name(dist.metadata["Name"])
+        assert name not in installed or installed[name] == dist.version, f"{name} installed twice"
+        installed[name] = dist.version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert installed.pop(canonicalize_name(project["name"]), None) == project["version"]
+    if "pip" not in locked and "pip" in installed:
+        assert installed.pop("pip") == ensurepip.version(), "pip is not the one the venv was created with"
+    missing = {name: version for name, version in locked.items() if name not in installed}
+    extra = {name: version for name, version in installed.items() if name not in locked}
+    wrong = {name: (installed[name], version) for name, version in locked.items() if installed.get(name, version) != version}
+    assert not missing and not extra and not wrong, (
+        f"the environment differs from requirements.lock (run `make install`): missing {missing}, "
+        f"not in the lock {extra}, installed vs locked {wrong}"
+    )
+
+
+def test_environment_yml_installs_the_lock() -> None:
+    """conda provides Python and pip; pip installs the lock itself, hashes checked."""
+    text = (ROOT / "environment.yml").read_text()
+    lines = [line.split("#", 1)[0].rstrip() for line in text.splitlines()]
+    lines = [line.strip() for line in lines if line.strip()]
+    deps = lines[lines.index("dependencies:") + 1 :]
+    assert deps == ["- python=3.11", "- pip", "- pip:", "- --require-hashes", "- -r requirements.lock"]
+
+
+def test_makefile_installs_the_lock_and_the_project_without_dependencies() -> None:
+    text = (ROOT / "Makefile").read_text()
+    assert re.search(r"^LOCK\s*:=\s*requirements\.lock$", text, re.M)
+    assert "uv pip sync" in text and "--require-hashes $(LOCK)" in text
+    assert "--require-hashes -r $(LOCK)" in text  # the pip fallback installs the same file
+    assert text.count("--no-deps --no-build-isolation -e .") == 2
+    assert re.search(r"^test-future:.*\n\tfaketime -f ", text, re.M)
 
 
 def test_python_requirement() -> None:
@@ -81,8 +125,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert "make demo" in first_block and "make test" in first_block
 
 
-def test_ci_runs_make_test() -> None:
-    assert re.search(r"^make test\b", (ROOT / ".ci" / "run").read_text(), re.M)
+def test_ci_runs_make_test_and_the_year_ahead() -> None:
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, re.M) and re.search(r"^make test-future$", ci, re.M)
+    assert "faketime" in ci and "chromium" in ci
 
 
 def test_duckdb_run_does_not_import_aws_sdks() -> None:

@@ -1,5 +1,10 @@
 """``logs://GROUP[/STREAM_PREFIX]`` inputs: S3 access logs (CloudWatch JSON format) and
-CloudTrail read through the CloudWatch Logs API for a time window (on the sandbox)."""
+CloudTrail read through the CloudWatch Logs API for a time window (on the sandbox).
+
+CloudWatch Logs refuses events more than 14 days old or more than 2 hours ahead of now
+(PutLogEvents, Amazon CloudWatch Logs API Reference), and the sandbox does the same, so the
+events are stamped from the current time: the tests hold on any date, a year ahead included.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,9 @@ from s3forensics.sources.convert import convert
 
 pytestmark = pytest.mark.sandbox
 
-T0 = datetime(2026, 11, 16, 10, tzinfo=timezone.utc)
+#: Three hours of events starting two days before now, on the hour: in the past (and their
+#: windows complete), and well within the 14 days CloudWatch Logs accepts.
+T0 = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
 
 
 def _ms(t: datetime) -> int:
