@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml $(LOCK)
 LOCK_ARGS ?=
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
-	    --generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
+	    --generate-hashes --custom-compile-command "make lock" --quiet $(LOCK_ARGS) -o $(LOCK)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
