@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from s3forensics.schema import CLOUDTRAIL_SCHEMA, S3_ACCESS_SCHEMA
 
-START = dt.datetime(2026, 11, 16, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 11, 16, tzinfo=dt.UTC)
 DAYS = 7
 BUCKETS = np.array(["s3f-demo-site", "s3f-demo-data", "s3f-demo-archive"])
 ACCOUNT = "111122223333"
@@ -141,7 +141,7 @@ def run_catalogue(cache: Path) -> dict:
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
-        "findings": int(len(run.findings)),
+        "findings": len(run.findings),
         "errors": dict(run.errors),
         "per_detection": {k: round(v, 2) for k, v in sorted(run.seconds.items(), key=lambda kv: -kv[1])},
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT / "tests" / "queries"))
 
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-
 import queries_synthetic as synth  # noqa: E402
 from queries_pandas_reference import REFERENCES, records  # noqa: E402
+
 from s3forensics import queries as q  # noqa: E402
 from s3forensics.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 

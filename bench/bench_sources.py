@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from s3forensics.schema import S3_ACCESS_COLUMNS
@@ -47,7 +47,7 @@ OPS = ["REST.GET.OBJECT"] * 12 + ["REST.HEAD.OBJECT", "WEBSITE.GET.OBJECT", "BAT
 def generate_access_lines(n: int, seed: int = 1) -> list[str]:
     """``n`` realistic lines (deterministic); about 1 in 50 carries a quoting quirk."""
     rng = random.Random(seed)
-    t0 = datetime(2026, 11, 16, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 16, tzinfo=UTC)
     lines = []
     base = {name: None for name in S3_ACCESS_COLUMNS}
     for i in range(n):
@@ -133,7 +133,7 @@ def timed(fn, *args):
     try:
         out = fn(*args)
         return time.perf_counter() - t, out, None
-    except Exception as exc:  # the plain CSV read is expected to fail on the quirks
+    except Exception as exc:  # noqa: BLE001 (the plain CSV read is expected to fail on the quirks)
         return time.perf_counter() - t, None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
 
 
@@ -186,11 +186,11 @@ def bench_access(tmp: Path, n: int, repeat: int = 2) -> None:
         secs, frame, err = timed(baseline_python, path)
         base_secs = min(base_secs, secs)
         result = None  # the previous result's memory is given back first
-        secs, result, err2 = timed(load_s3_access, path)
+        secs, result, _ = timed(load_s3_access, path)
         ours_runs.append(secs)
     for _ in range(2):  # ours is quick: a few more runs for its median
         result = None
-        secs, result, err2 = timed(load_s3_access, path)
+        secs, result, _err2 = timed(load_s3_access, path)
         ours_runs.append(secs)
     ours_secs, ours_median = min(ours_runs), sorted(ours_runs)[len(ours_runs) // 2]
     print(f"  pure-Python regex -> pandas : {base_secs:6.2f}s  {n / base_secs:>10,.0f} lines/s  rows={len(frame) if frame is not None else err}")

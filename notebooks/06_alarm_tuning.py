@@ -39,8 +39,8 @@ ALARM_ACTIONS = []  # list: SNS topic ARNs for the suggested alarm's parameters
 from IPython.display import display
 
 from s3forensics import playbook, plots
-from s3forensics.display import paged
 from s3forensics.detections.alarm_backtest import AlarmDefinition, replay, suggest_threshold
+from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
 
 plots.use_offline_renderer()

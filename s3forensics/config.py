@@ -97,7 +97,7 @@ class Settings:
         return dict(self.tables)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Settings from ``S3FORENSICS_*`` environment variables, with defaults."""
         return cls(
             cache_dir=default_cache_dir(),

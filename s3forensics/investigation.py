@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,8 @@ def parse_time(value: str | datetime, name: str) -> datetime:
         except ValueError as exc:
             raise ParameterError(f"{name} must be an ISO-8601 time like 2026-11-16T00:00:00Z, got {value!r}") from exc
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def parse_window(start: str | datetime, end: str | datetime) -> tuple[datetime, datetime]:
@@ -107,7 +107,7 @@ class Investigation:
             self.engine, self.start, self.end, config=config, params=params, ids=ids, sources=tuple(self.reports) or None
         )
 
-    def setup_checks(self, buckets: Sequence[str] = (), *, enabled: bool = True) -> "SetupSummary":
+    def setup_checks(self, buckets: Sequence[str] = (), *, enabled: bool = True) -> SetupSummary:
         """Run the setup checks (through the standard AWS chain) for these buckets.
 
         With ``enabled=False`` nothing is called and the tables are empty.
@@ -252,7 +252,7 @@ def report_window(end: str | datetime, days: int) -> tuple[datetime, datetime]:
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 366:
         raise ParameterError(f"DAYS must be a whole number of days between 1 and 366, got {days!r}")
     if isinstance(end, str) and end.strip().lower() == "now":
-        stop = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+        stop = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     else:
         stop = parse_time(end, "END")
     return stop - timedelta(days=days), stop

@@ -27,7 +27,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,7 @@ _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "informationa
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _iso(value: Any) -> str | None:
@@ -755,7 +755,7 @@ def aws_state(bucket: str, *, session: Any | None = None) -> dict[str, Any]:
         state["public_access_block"] = kind("s3:public-access-block").read({"bucket": bucket}, session)
     except S3ForensicsError as exc:
         raise S3ForensicsError(f"Could not read the configuration of bucket {bucket} ({exc}): check the AWS credentials and that they may call s3:GetBucketPolicy.") from exc
-    except Exception as exc:  # noqa: BLE001 (connection errors are not ClientErrors)
+    except Exception as exc:
         raise S3ForensicsError(
             f"Could not reach the account to read bucket {bucket} ({type(exc).__name__}: {exc}): check AWS_PROFILE/AWS_ENDPOINT_URL and the network."
         ) from exc

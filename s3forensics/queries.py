@@ -281,8 +281,8 @@ def _to_timestamp(value: Any, name: str) -> dt.datetime:
         raise ParameterError(f"parameter {name}: expected a timestamp, got {type(value).__name__} {value!r}")
     # Naive times are taken as UTC, as every log time is.
     if value.tzinfo is None:
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def coerce_value(type_: str, value: Any, name: str) -> Any:
@@ -392,7 +392,7 @@ def bind_values(query: Query, params: Mapping[str, Any] | None = None) -> dict[s
 
 
 def _timestamp_text(value: dt.datetime) -> str:
-    naive = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    naive = value.astimezone(dt.UTC).replace(tzinfo=None)
     return naive.isoformat(sep=" ", timespec="microseconds" if naive.microsecond else "seconds")
 
 

@@ -203,7 +203,7 @@ def run_report(
             f"{path.name} failed in cell {exc.cell_index} (`{first.strip()[:80]}`): "
             f"{exc.ename}: {exc.evalue} (executed copy: {failed})"
         ) from None
-    except Exception as exc:  # noqa: BLE001 (a timeout, a dead kernel...: name it, leave no report)
+    except Exception as exc:
         failed = _keep_failed(executed, stem)
         where = _running_cell(failed)
         raise NotebookError(

@@ -8,6 +8,7 @@ boto3 code does, so exporting the lines that ``env_lines`` prints is all it take
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -72,7 +73,7 @@ def free_port() -> int:
 
 def _answers(endpoint: str, timeout: float = 1.0) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout) as resp:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=timeout) as resp:
             return resp.status == 200
     except OSError:
         return False
@@ -127,7 +128,7 @@ def start(seed: bool = True, timeout: float = 30.0) -> SandboxState:
     env = {**os.environ, "MOTO_ACCOUNT_ID": world.ACCOUNT_ID, **SANDBOX_ENV_CREDENTIALS}
     env.pop("AWS_ENDPOINT_URL", None)
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+        proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -172,10 +173,8 @@ def _terminate(pid: int, grace: float = 5.0) -> None:
         if finished:
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def stop() -> bool:

@@ -24,7 +24,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,7 @@ def pick_scenario(truth: Mapping[str, Any], scenario_id: str = "", *, seed: int 
 
 
 def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).astimezone(UTC)
 
 
 def focus_window(scenario: Mapping[str, Any]) -> tuple[datetime, datetime]:
@@ -173,10 +173,10 @@ class Answers:
         source_ip: Any = "",
         start: Any = "",
         objects: Any = (),
-        bytes: Any = 0,  # noqa: A002 (the notebook parameter's name)
+        bytes: Any = 0,
         principal: Any = "",
         detection: Any = "",
-    ) -> "Answers":
+    ) -> Answers:
         """Answers from notebook parameters, refusing wrong types with the parameter's name.
 
         Raises:
@@ -356,7 +356,7 @@ def _check_start(scenario: Mapping[str, Any], answer: str) -> tuple[bool, str, s
     except ValueError:
         return False, f"{answer!r} is not an ISO-8601 time like 2026-11-19T22:18:00Z", hint
     if given.tzinfo is None:
-        given = given.replace(tzinfo=timezone.utc)
+        given = given.replace(tzinfo=UTC)
     delta = given - _ts(scenario["start"])
     if abs(delta) <= START_TOLERANCE:
         return True, "within 5 minutes of the first request", ""
@@ -397,7 +397,7 @@ def _check_objects(scenario: Mapping[str, Any], answer: Sequence[str]) -> tuple[
         f"List what the address did to {scenario['bucket']} (query s3_access__objects_read_by_actor with "
         f"actor=<IP>); {len(keys)} distinct key(s) are involved. Answer keys, a prefix ending in '/' or patterns like '*.pem'."
     )
-    broad = [p for p in answer if sum(c not in "*?[]/." for c in p) < MIN_PATTERN_LITERALS and not (p in keys)]
+    broad = [p for p in answer if sum(c not in "*?[]/." for c in p) < MIN_PATTERN_LITERALS and p not in keys]
     if broad:
         return False, f"too broad to count: {', '.join(repr(p) for p in broad)}", hint
     idle = [p for p in answer if not any(pattern_matches(p, k) for k in keys)]

@@ -52,7 +52,7 @@ def offline_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def sandbox(offline_aws: None) -> Iterator["object"]:
+def sandbox(offline_aws: None) -> Iterator[object]:
     """The seeded sandbox account for the whole session; AWS_ENDPOINT_URL points at it."""
     from s3forensics import sandbox as sb
 
@@ -68,18 +68,18 @@ def sandbox(offline_aws: None) -> Iterator["object"]:
 
 
 @pytest.fixture()
-def fresh_sandbox(sandbox: "object") -> "object":
+def fresh_sandbox(sandbox: object) -> object:
     """The sandbox reset to its freshly seeded state, for tests that change AWS state."""
     _reset(sandbox)
     return sandbox
 
 
-def _reset(state: "object") -> None:
+def _reset(state: object) -> None:
     """Wipe the moto server's state and seed the demo account again."""
     from s3forensics import sandbox as sb
 
     request = urllib.request.Request(f"{state.endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=10):
         pass
     sb.seed_demo_account(state)
 
@@ -102,27 +102,66 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def demo_sandbox(sandbox: "object", demo_world: Path) -> "object":
-    """The sandbox reset to its seed and holding exactly the demo world's logs.
+class DemoAccount:
+    """The sandbox holding exactly the demo world, seeded again only when something else touched it.
 
-    Module-scoped: other modules may have left their own logs (or their own demo world in
-    the home folder), so each module that uses it starts from the seed, the demo world
-    and an empty sandbox cache.
-    A module that uses it must not also reset the sandbox.
+    Seeding costs a reset and an upload of the whole world, so it is done once and again only
+    after a test outside the notebooks used the sandbox (``pytest_runtest_setup`` below marks
+    it dirty). Tests that use the demo account and change it undo their change themselves.
     """
-    import shutil
 
-    from s3forensics import sandbox as sb
-    from s3forensics.config import home_dir, notebook_cache_dir
-    from s3forensics.demo.generate import upload
+    dirty = True
 
-    _reset(sandbox)
-    # As `s3forensics demo` leaves it: the world's files (and ground truth) in the home
-    # folder, the same files in the sandbox, and no cache from another world.
-    local = home_dir() / "demo-world"
-    shutil.rmtree(local, ignore_errors=True)
-    shutil.copytree(demo_world, local)
-    upload(local, session=sb.boto_session(sandbox))
-    shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
-    return sandbox
+    def __init__(self, sandbox: object, world: Path) -> None:
+        self.sandbox = sandbox
+        self.world = world
+
+    def ready(self) -> object:
+        """The sandbox, reset and loaded with the demo world if anything may have changed it."""
+        import shutil
+
+        from s3forensics import sandbox as sb
+        from s3forensics.config import home_dir, notebook_cache_dir
+        from s3forensics.demo.generate import upload
+
+        if DemoAccount.dirty:
+            _reset(self.sandbox)
+            # As `s3forensics demo` leaves it: the world's files (and ground truth) in the home
+            # folder, the same files in the sandbox, and no cache from another world.
+            local = home_dir() / "demo-world"
+            shutil.rmtree(local, ignore_errors=True)
+            shutil.copytree(self.world, local)
+            upload(local, session=sb.boto_session(self.sandbox))
+            shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
+            DemoAccount.dirty = False
+        return self.sandbox
+
+
+#: Fixtures whose users keep the demo account as they found it.
+_DEMO_FIXTURES = {"demo_sandbox", "demo_account", "default_runs"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the sandbox is marked ``sandbox``, so ``make test-fast`` leaves it out."""
+    for item in items:
+        if "sandbox" in getattr(item, "fixturenames", ()) and item.get_closest_marker("sandbox") is None:
+            item.add_marker(pytest.mark.sandbox)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that uses the sandbox any other way may change it: seed the demo account again after."""
+    names = set(getattr(item, "fixturenames", ()))
+    if "sandbox" in names and not names & _DEMO_FIXTURES:
+        DemoAccount.dirty = True
+
+
+@pytest.fixture(scope="session")
+def demo_account(sandbox: object, demo_world: Path) -> DemoAccount:
+    """The demo account (sandbox + demo world) for the whole session."""
+    return DemoAccount(sandbox, demo_world)
+
+
+@pytest.fixture()
+def demo_sandbox(demo_account: DemoAccount) -> object:
+    """The sandbox holding exactly the demo world (seeded again only when it may have changed)."""
+    return demo_account.ready()

@@ -154,7 +154,7 @@ def test_every_command_module_registers_its_commands() -> None:
     from s3forensics.cli import COMMANDS, build_parser
 
     parser = build_parser("*")
-    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 (argparse exposes no API)
+    choices = parser._subparsers._group_actions[0].choices
     for name in COMMANDS:
         assert choices[name].add_help, f"{name} is listed but its module did not register it"
 

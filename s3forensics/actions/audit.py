@@ -17,7 +17,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +48,18 @@ def backup_dir(path: str | os.PathLike[str] | None = None) -> Path:
 
 def new_action_id(now: datetime | None = None) -> str:
     """A sortable, unique id: ``a-20261116T120000Z-1f2e3d``."""
-    when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    when = (now or datetime.now(UTC)).astimezone(UTC)
     return f"a-{when.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
 def utc_now() -> datetime:
     """Now, timezone-aware UTC, whole seconds."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def iso(value: datetime) -> str:
     """``2026-11-16T12:00:00Z``."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def actor(session: Any | None = None) -> str:
@@ -113,7 +113,7 @@ class AuditRecord:
         return json.dumps(asdict(self), sort_keys=False, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "AuditRecord":
+    def from_dict(cls, data: dict[str, Any]) -> AuditRecord:
         """Build from a parsed line (unknown keys are an error)."""
         return cls(**data)
 

@@ -39,7 +39,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from s3forensics.errors import ConfigError
@@ -70,7 +70,7 @@ class HandlerSettings:
     dry_run: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "HandlerSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> HandlerSettings:
         """Read and validate the settings.
 
         Raises:
@@ -132,7 +132,7 @@ def _parse_time(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def classify(event: Mapping[str, Any]) -> tuple[str, datetime | None, str]:

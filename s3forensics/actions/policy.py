@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from s3forensics.errors import ActionError, ParameterError, RefusedError
@@ -215,7 +215,7 @@ def expiry_sid(expires_at: datetime | None) -> str:
         return PERMANENT_SID
     if expires_at.tzinfo is None:
         raise ParameterError(f"expiry {expires_at!r} has no timezone")
-    return f"{BLOCK_SID_PREFIX}Until{expires_at.astimezone(timezone.utc).strftime(_SID_TIME)}"
+    return f"{BLOCK_SID_PREFIX}Until{expires_at.astimezone(UTC).strftime(_SID_TIME)}"
 
 
 def sid_expiry(sid: str) -> datetime | None:
@@ -223,11 +223,11 @@ def sid_expiry(sid: str) -> datetime | None:
     match = _EXPIRY_SID.match(sid)
     if not match:
         return None
-    return datetime.strptime(match.group(1), _SID_TIME).replace(tzinfo=timezone.utc)
+    return datetime.strptime(match.group(1), _SID_TIME).replace(tzinfo=UTC)
 
 
 def _floor_seconds(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(microsecond=0)
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 # --- policy documents ---------------------------------------------------------------
@@ -419,9 +419,9 @@ def _index(owned: Mapping[str, list[str]]) -> dict[IPNetwork, list[datetime | No
     return index
 
 
-def _covering(index: Mapping[IPNetwork, list[datetime | None]], net: IPNetwork) -> datetime | None | bool:
+def _covering(index: Mapping[IPNetwork, list[datetime | None]], net: IPNetwork) -> datetime | bool | None:
     """Longest expiry among blocked networks covering ``net``; False when none does."""
-    best: datetime | None | bool = False
+    best: datetime | bool | None = False
     for prefix in range(net.prefixlen, -1, -1):
         for exp in index.get(net.supernet(new_prefix=prefix), ()):
             if best is False or (best is not None and _later_or_equal(exp, best)):  # type: ignore[arg-type]

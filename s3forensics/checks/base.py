@@ -139,7 +139,7 @@ class Check:
     references: tuple[str, ...]
     scope: str
     calls: tuple[tuple[str, str], ...]
-    collect: Callable[["Context", str | None], Mapping[str, Any]] = field(repr=False)
+    collect: Callable[[Context, str | None], Mapping[str, Any]] = field(repr=False)
     evaluate: Callable[[Mapping[str, Any]], list[Verdict]] = field(repr=False)
 
     def __post_init__(self) -> None:
@@ -209,7 +209,7 @@ class Context:
         client = self.client(service, region)
         try:
             response = getattr(client, operation)(**params)
-        except Exception as exc:  # noqa: BLE001 (classified, then re-raised)
+        except Exception as exc:
             raise _classify(exc, service, pascal, region or self.region) from exc
         response.pop("ResponseMetadata", None)
         return response
@@ -226,7 +226,7 @@ class Context:
                     items.extend(page.get(key) or [])
             else:
                 items.extend(getattr(client, operation)(**params).get(key) or [])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _classify(exc, service, pascal, region or self.region) from exc
         return items
 
@@ -319,7 +319,7 @@ def run(
     ctx: Context,
     buckets: Iterable[str] | None,
     bucket_error: str | None = None,
-) -> list["CheckResult"]:
+) -> list[CheckResult]:
     """Run ``checks`` on ``buckets`` (bucket scope) or once (account scope).
 
     A failure in one check (or one bucket) gives UNKNOWN for that resource only.
@@ -343,7 +343,7 @@ def run(
                 verdicts = check.evaluate(facts)
             except CheckUnavailable as exc:
                 verdicts = [Verdict(Status.UNKNOWN, f"{default_resource}: could not be checked, {exc}.")]
-            except Exception as exc:  # noqa: BLE001 (one check never stops the others)
+            except Exception as exc:
                 level = logging.INFO if error_code(exc) else logging.WARNING
                 log.log(level, "check %s on %s failed: %s", check.id, default_resource, exc, exc_info=log.isEnabledFor(logging.DEBUG))
                 verdicts = [Verdict(Status.UNKNOWN, f"{default_resource}: could not be checked, {describe_exception(exc)}")]

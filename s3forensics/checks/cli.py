@@ -119,7 +119,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options(args: argparse.Namespace):  # noqa: ANN202
+def _options(args: argparse.Namespace):
     from s3forensics.checks.remediation import FixOptions
 
     return FixOptions(log_bucket=args.log_bucket, topic_arn=args.topic_arn, trail=args.trail, get_requests_threshold=args.threshold)

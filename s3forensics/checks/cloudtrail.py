@@ -61,8 +61,8 @@ def _field_matches(selector: Mapping[str, Any], value: str) -> bool:
     """Does one advanced field selector accept ``value``? Operators are ANDed."""
     tests = {
         "Equals": lambda v: value == v,
-        "StartsWith": lambda v: value.startswith(v),
-        "EndsWith": lambda v: value.endswith(v),
+        "StartsWith": value.startswith,
+        "EndsWith": value.endswith,
     }
     for op, test in tests.items():
         if op in selector and not any(test(v) for v in selector[op]):
@@ -169,9 +169,9 @@ def management_events_recorded(selectors: Mapping[str, Any]) -> bool:
             return True
     for sel in advanced:
         fields = {fs.get("Field"): fs for fs in sel.get("FieldSelectors", [])}
-        if "eventCategory" in fields and _field_matches(fields["eventCategory"], "Management"):
-            if "readOnly" not in fields or _field_matches(fields["readOnly"], "false"):
-                return True
+        management = "eventCategory" in fields and _field_matches(fields["eventCategory"], "Management")
+        if management and ("readOnly" not in fields or _field_matches(fields["readOnly"], "false")):
+            return True
     return False
 
 

@@ -188,7 +188,7 @@ def _plan_bucket_pab(ctx: Context, failing: list[CheckResult], options: FixOptio
         try:
             ctx.call("s3", "get_bucket_website", Bucket=r.resource)
             notes.append(f"{r.resource} is a website bucket: Block Public Access stops it being served straight from S3 (serve it through CloudFront with origin access control).")
-        except Exception:  # noqa: BLE001 (no website configuration, or not readable: no note)
+        except Exception:  # noqa: BLE001, S110 (no website configuration, or not readable: no note)
             pass
     return steps, notes
 
@@ -214,7 +214,7 @@ def _plan_logging(ctx: Context, failing: list[CheckResult], options: FixOptions)
         for name in list_buckets(ctx):
             try:
                 enabled = bucket_logging(ctx, name)
-            except Exception:  # noqa: BLE001 (a guess only)
+            except Exception:  # noqa: BLE001, S112 (a guess only)
                 continue
             if enabled and enabled.get("TargetBucket"):
                 seen[enabled["TargetBucket"]] += 1
@@ -460,7 +460,7 @@ def apply_plan(plan: FixPlan, *, session: Any | None = None, context: Context | 
     for step in plan.steps:
         try:
             _execute(ctx, step.call)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ActionError(f"{step.call.describe()} failed: {exc}; previous configuration saved in {path} (s3forensics check --restore {path} --apply)") from exc
     # Record what the fix left, so that a restore can tell whether anyone changed it since.
     for step, entry in zip(plan.steps, saved):
@@ -749,4 +749,4 @@ def restore(path: str | Path, *, session: Any | None = None, context: Context | 
     return calls
 
 
-__all__ = ["ABSENT_CODES", "ApiCall", "FixOptions", "FixPlan", "FixStep", "PLANNERS", "apply_plan", "backups_dir", "changes_since_fix", "load_backup", "plan_fix", "restore", "restore_plan"]
+__all__ = ["ABSENT_CODES", "PLANNERS", "ApiCall", "FixOptions", "FixPlan", "FixStep", "apply_plan", "backups_dir", "changes_since_fix", "load_backup", "plan_fix", "restore", "restore_plan"]

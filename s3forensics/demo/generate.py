@@ -18,7 +18,7 @@ import shutil
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from s3forensics.sources.s3_access_format import format_line
 
 log = logging.getLogger(__name__)
 
-DEFAULT_START = datetime(2026, 11, 16, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2026, 11, 16, tzinfo=UTC)
 MAX_DAYS = 92
 #: Server access logs: one object per bucket per this much time (S3 delivers every few minutes
 #: to hours; a quarter of an hour keeps objects of a few hundred lines).
@@ -63,9 +63,9 @@ def parse_start(value: str | date | datetime | None) -> datetime:
         except ValueError as exc:
             raise ConfigError(f"start {value!r} is not an ISO-8601 date or time (e.g. 2026-11-16)") from exc
     if isinstance(value, datetime):
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     raise ConfigError(f"start must be a date, datetime or ISO string, got {type(value).__name__}")
 
 

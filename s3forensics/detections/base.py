@@ -5,7 +5,9 @@ ATT&CK technique, sources, runbook, known false positives), the library query th
 its logic (``queries/detect__<id>.sql``, so it runs on Athena too), the ranges its
 parameters must stay within, and its test cases: at least one that fires and one near
 miss that must not. Cases are small lists of canonical rows built with :func:`access` and
-:func:`trail`, so a reader sees the whole story of the case beside the detection.
+:func:`trail`, so a reader sees the whole story of the case beside the detection; a firing
+case also states, with :func:`finding`, the findings it must produce (actor, bucket,
+window and counts), worked out from its rows.
 """
 
 from __future__ import annotations
@@ -44,13 +46,21 @@ FINDING_COLUMNS: tuple[str, ...] = (
 #: Columns a detection query may return that become finding fields, not evidence.
 ROW_FIELDS: tuple[str, ...] = ("bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes")
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: Default analysed window of a test case: one day.
 CASE_START = dt.datetime(2026, 11, 18, tzinfo=UTC)
 CASE_END = CASE_START + dt.timedelta(days=1)
+#: Time of the first row :func:`access` and :func:`trail` build unless given ``at``.
+CASE_AT = CASE_START + dt.timedelta(hours=10)
 CASE_ACCOUNT = "111122223333"
 CASE_SITE = "s3f-case-site"
 CASE_DATA = "s3f-case-data"
+#: Remote IP of :func:`access` rows, and ``bytes_sent`` / ``object_size`` of each, unless told otherwise.
+CASE_IP = "198.51.100.7"
+CASE_BYTES = 1000
+#: Source IP and identity (ARN) of :func:`trail` rows unless told otherwise.
+CASE_TRAIL_IP = "203.0.113.10"
+CASE_ADMIN = f"arn:aws:iam::{CASE_ACCOUNT}:user/ops-admin"
 
 
 @dataclass(frozen=True)
@@ -59,14 +69,16 @@ class Case:
 
     Attributes:
         name: short readable id (used as the pytest id).
-        fires: True when the detection must report at least one finding.
+        fires: True when the detection must report findings (those of ``expect``).
         s3_access: canonical S3 access rows (column -> value; missing columns are null).
         cloudtrail: canonical CloudTrail rows.
         params: parameter overrides for this detection.
         start: analysed window start (default :data:`CASE_START`).
         end: analysed window end (default :data:`CASE_END`).
-        use_config: run with the case configuration (bucket profiles, allowlists).
         allow: extra allowlist entries for the case config, e.g. ``{"cidrs": ("192.0.2.0/24",)}``.
+        expect: the findings a firing case must produce, exactly: one :func:`finding` each
+            (actor, bucket, first and last time, event and byte counts), in any order.
+            Required when ``fires``; empty for a near miss.
     """
 
     name: str
@@ -77,6 +89,55 @@ class Case:
     start: dt.datetime = CASE_START
     end: dt.datetime = CASE_END
     allow: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    expect: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.expect and not self.fires:
+            raise ValueError(f"case {self.name}: a near miss expects no findings, got expect={self.expect!r}")
+
+
+def finding(
+    *,
+    bucket: str | None,
+    source_ip: str | None,
+    principal: str | None,
+    first_seen: dt.datetime,
+    last_seen: dt.datetime,
+    event_count: int,
+    bytes: int,
+) -> dict[str, Any]:
+    """One finding a firing case must produce (:attr:`Case.expect`).
+
+    Every field of :data:`ROW_FIELDS` must be given, ``None`` where the finding has none
+    (no principal for an anonymous caller, no IP for a bucket-wide finding), so that an
+    expectation says all a responder reads first.
+
+    Args:
+        bucket: bucket of the finding.
+        source_ip: IP the finding names.
+        principal: requester or CloudTrail identity ARN the finding names.
+        first_seen: time of its first event (timezone-aware).
+        last_seen: time of its last event (timezone-aware).
+        event_count: events it counts.
+        bytes: bytes it reports (``0`` from detections that do not measure bytes).
+
+    Raises:
+        ValueError: a naive time, or ``last_seen`` before ``first_seen``.
+    """
+    for name, value in (("first_seen", first_seen), ("last_seen", last_seen)):
+        if value.tzinfo is None:
+            raise ValueError(f"expected finding: {name}={value!r} must be timezone-aware")
+    if last_seen < first_seen:
+        raise ValueError(f"expected finding: last_seen {last_seen} is before first_seen {first_seen}")
+    return {
+        "bucket": bucket,
+        "source_ip": source_ip,
+        "principal": principal,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+        "event_count": event_count,
+        "bytes": bytes,
+    }
 
 
 @dataclass(frozen=True)
@@ -113,7 +174,7 @@ class Detection:
     limits: tuple[tuple[str, float | None, float | None], ...] = ()
     cases: tuple[Case, ...] = ()
     extra_params: tuple[Param, ...] = ()
-    analyse: Callable[["pd.DataFrame", Mapping[str, Any], "DetectionConfig"], "pd.DataFrame"] | None = None
+    analyse: Callable[[pd.DataFrame, Mapping[str, Any], DetectionConfig], pd.DataFrame] | None = None
     history_days_param: str | None = None
 
     def __post_init__(self) -> None:
@@ -147,16 +208,16 @@ def access(
     every: dt.timedelta = dt.timedelta(seconds=1),
     **fields: Any,
 ) -> tuple[dict[str, Any], ...]:
-    """``n`` S3 access rows, one every ``every`` from ``at``; ``{i}`` in text fields counts.
+    """``n`` S3 access rows, one every ``every`` from ``at`` (default :data:`CASE_AT`); ``{i}`` in text fields counts.
 
     Defaults describe an authenticated-by-nobody GET of a small object over TLS 1.3 on the
     case's private bucket. Any canonical column can be overridden.
     """
-    start = at or CASE_START + dt.timedelta(hours=10)
+    start = at or CASE_AT
     base: dict[str, Any] = {
         "bucket_owner": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
         "bucket": CASE_DATA,
-        "remote_ip": "198.51.100.7",
+        "remote_ip": CASE_IP,
         "requester": None,
         "request_id": "REQ{i}",
         "operation": "REST.GET.OBJECT",
@@ -164,8 +225,8 @@ def access(
         "request_uri": None,
         "http_status": 200,
         "error_code": None,
-        "bytes_sent": 1000,
-        "object_size": 1000,
+        "bytes_sent": CASE_BYTES,
+        "object_size": CASE_BYTES,
         "total_time": 20,
         "turn_around_time": 10,
         "referer": None,
@@ -196,16 +257,16 @@ def trail(
     **fields: Any,
 ) -> tuple[dict[str, Any], ...]:
     """``n`` CloudTrail rows (S3 API calls by an IAM user of the case account)."""
-    start = at or CASE_START + dt.timedelta(hours=10)
+    start = at or CASE_AT
     base: dict[str, Any] = {
         "event_version": "1.09",
         "event_source": "s3.amazonaws.com",
         "event_name": "GetObject",
         "aws_region": "us-east-1",
-        "source_ip_address": "203.0.113.10",
+        "source_ip_address": CASE_TRAIL_IP,
         "user_agent": "aws-cli/2.15.0 Python/3.11",
         "user_identity_type": "IAMUser",
-        "user_identity_arn": f"arn:aws:iam::{CASE_ACCOUNT}:user/ops-admin",
+        "user_identity_arn": CASE_ADMIN,
         "user_identity_account_id": CASE_ACCOUNT,
         "user_identity_principal_id": "AIDAEXAMPLE",
         "user_identity_user_name": "ops-admin",
@@ -230,7 +291,7 @@ def trail(
     return tuple(rows)
 
 
-def case_tables(case: Case) -> dict[str, "object"]:
+def case_tables(case: Case) -> dict[str, object]:
     """The case's rows as Arrow tables with the canonical schemas (missing columns null)."""
     from s3forensics.schema import CLOUDTRAIL_SCHEMA, S3_ACCESS_SCHEMA
 

@@ -23,7 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from s3forensics.detections.base import CASE_DATA, CASE_START, Case, Detection, access
+from s3forensics.detections.base import (
+    CASE_BYTES,
+    CASE_DATA,
+    CASE_START,
+    Case,
+    Detection,
+    access,
+    finding,
+)
 from s3forensics.detections.config import DetectionConfig
 from s3forensics.queries import Param
 
@@ -55,7 +63,7 @@ def robust_scores(grid: pd.DataFrame, metric: str, *, min_samples: int = 3, floo
     medians = pd.Series(np.nan, index=out.index)
     spreads = pd.Series(np.nan, index=out.index)
     level = pd.Series("", index=out.index, dtype="object")
-    for bucket, part in out.groupby("bucket", sort=False):
+    for _bucket, part in out.groupby("bucket", sort=False):
         weeks = part.groupby("how")[metric].size().min()
         days = part.groupby("hod")[metric].size().min()
         if weeks >= min_samples:
@@ -137,7 +145,11 @@ def _steady(days: int, per_hour: int, **fields: Any) -> tuple[dict[str, Any], ..
     return tuple(rows)
 
 
-_STEADY = _steady(4, 40, bucket=CASE_DATA)
+#: Requests per hour of the steady history (every hour of three days before the window and of the window itself).
+_PER_HOUR = 40
+_STEADY = _steady(4, _PER_HOUR, bucket=CASE_DATA)
+#: The spike: requests one a second from 14:00 (41 min 40 s) on the window's day, on top of that hour's steady ones.
+_SPIKE, _SPIKE_AT = 2500, CASE_START + dt.timedelta(hours=14)
 
 BASELINE_DEVIATION = Detection(
     id="baseline_deviation",
@@ -169,7 +181,19 @@ BASELINE_DEVIATION = Detection(
         Case(
             "hour_far_above_baseline",
             True,
-            s3_access=_STEADY + access(2500, at=CASE_START + dt.timedelta(hours=14), every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="SPIKE{i}"),
+            s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="SPIKE{i}"),
+            # One hot hour, reported as the whole hour; the bytes stay under min_bytes but are reported.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=None,
+                    principal=None,
+                    first_seen=_SPIKE_AT,
+                    last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+                    event_count=_PER_HOUR + _SPIKE,
+                    bytes=(_PER_HOUR + _SPIKE) * CASE_BYTES,
+                ),
+            ),
         ),
         Case(
             "busy_hour_below_floor",

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
-from s3forensics.detections.base import CASE_ACCOUNT, CASE_DATA, CASE_SITE, Case, Detection, access, trail
+from s3forensics.detections.base import (
+    CASE_ACCOUNT,
+    CASE_ADMIN,
+    CASE_AT,
+    CASE_BYTES,
+    CASE_DATA,
+    CASE_IP,
+    CASE_SITE,
+    CASE_TRAIL_IP,
+    Case,
+    Detection,
+    access,
+    finding,
+    trail,
+)
 
-_ADMIN = f"arn:aws:iam::{CASE_ACCOUNT}:user/ops-admin"
+_ADMIN = CASE_ADMIN
 #: AWS documentation's second example account, standing for "not ours".
 _FOREIGN = "444455556666"
+_FOREIGN_ROLE = f"arn:aws:sts::{_FOREIGN}:assumed-role/copier/s"
+_SEC = dt.timedelta(seconds=1)
+# Row counts of the firing cases, shared by their rows and their expected findings.
+_FOREIGN_READS = 3
+_BATCH_DELETES = 80
+_SSEC_WRITES = 6
+
+
+def _one_call(bucket: str | None = CASE_DATA) -> dict[str, Any]:
+    """The finding of one default :func:`trail` call (the case admin, at :data:`CASE_AT`), no bytes."""
+    return finding(bucket=bucket, source_ip=CASE_TRAIL_IP, principal=_ADMIN, first_seen=CASE_AT, last_seen=CASE_AT, event_count=1, bytes=0)
 
 
 def _policy(principal: object) -> str:
@@ -39,9 +66,14 @@ BUCKET_MADE_PUBLIC = Detection(
     ),
     false_positives=("Intended publication of a new static site: give the bucket the public_site profile",),
     cases=(
-        Case("policy_grants_everyone", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*"))),
-        Case("policy_grants_aws_star", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": "*"}))),
-        Case("public_access_block_removed", True, cloudtrail=trail(1, event_name="DeletePublicAccessBlock", request_parameters=json.dumps({"bucketName": CASE_DATA}))),
+        Case("policy_grants_everyone", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*")), expect=(_one_call(),)),
+        Case("policy_grants_aws_star", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": "*"})), expect=(_one_call(),)),
+        Case(
+            "public_access_block_removed",
+            True,
+            cloudtrail=trail(1, event_name="DeletePublicAccessBlock", request_parameters=json.dumps({"bucketName": CASE_DATA})),
+            expect=(_one_call(),),
+        ),
         Case("policy_grants_one_role", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": f"arn:aws:iam::{CASE_ACCOUNT}:role/reader"}))),
         Case("public_site_policy_updated", False, cloudtrail=trail(1, event_name="PutBucketPolicy", bucket_name=CASE_SITE, request_parameters=_policy("*").replace(CASE_DATA, CASE_SITE))),
         Case("refused_attempt", False, cloudtrail=trail(1, event_name="PutBucketPolicy", error_code="AccessDenied", request_parameters=_policy("*"))),
@@ -63,8 +95,19 @@ LOGGING_EVASION = Detection(
     ),
     false_positives=("Planned trail reorganisation", "Moving access logs to a new target bucket (a disable then an enable)"),
     cases=(
-        Case("access_logging_disabled", True, cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA, "BucketLoggingStatus": {}}))),
-        Case("trail_stopped", True, cloudtrail=trail(1, event_source="cloudtrail.amazonaws.com", event_name="StopLogging", bucket_name=None, request_parameters=json.dumps({"name": "s3f-case-trail"}))),
+        Case(
+            "access_logging_disabled",
+            True,
+            cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA, "BucketLoggingStatus": {}})),
+            expect=(_one_call(),),
+        ),
+        Case(
+            "trail_stopped",
+            True,
+            cloudtrail=trail(1, event_source="cloudtrail.amazonaws.com", event_name="StopLogging", bucket_name=None, request_parameters=json.dumps({"name": "s3f-case-trail"})),
+            # A trail is no bucket: the finding has none.
+            expect=(_one_call(bucket=None),),
+        ),
         Case(
             "access_logging_enabled",
             False,
@@ -94,17 +137,34 @@ CROSS_ACCOUNT_COPY = Detection(
             "foreign_account_reads_objects",
             True,
             cloudtrail=trail(
-                3,
+                _FOREIGN_READS,
                 event_name="GetObject",
                 management_event=False,
                 event_category="Data",
                 object_key="exports/part-{i}.parquet",
                 user_identity_type="AssumedRole",
-                user_identity_arn=f"arn:aws:sts::{_FOREIGN}:assumed-role/copier/s",
+                user_identity_arn=_FOREIGN_ROLE,
                 user_identity_account_id=_FOREIGN,
             ),
+            # The rows carry no bytes_transferred_out: 0 bytes.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_TRAIL_IP,
+                    principal=_FOREIGN_ROLE,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_FOREIGN_READS - 1) * _SEC,
+                    event_count=_FOREIGN_READS,
+                    bytes=0,
+                ),
+            ),
         ),
-        Case("replication_configured", True, cloudtrail=trail(1, event_name="PutBucketReplication", request_parameters=json.dumps({"bucketName": CASE_DATA, "ReplicationConfiguration": {"Rule": {"Destination": {"Account": _FOREIGN}}}}))),
+        Case(
+            "replication_configured",
+            True,
+            cloudtrail=trail(1, event_name="PutBucketReplication", request_parameters=json.dumps({"bucketName": CASE_DATA, "ReplicationConfiguration": {"Rule": {"Destination": {"Account": _FOREIGN}}}})),
+            expect=(_one_call(),),
+        ),
         Case("own_account_reads", False, cloudtrail=trail(3, event_name="GetObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet")),
         Case("aws_service_reads", False, cloudtrail=trail(3, event_name="GetObject", user_identity_type="AWSService", user_identity_arn=None, user_identity_account_id=_FOREIGN, object_key="k{i}")),
     ),
@@ -126,8 +186,29 @@ MASS_DELETE = Detection(
     false_positives=("Planned clean-ups and retention jobs", "Site deploys that sync with --delete"),
     limits=(("period_minutes", 1, 1440), ("min_deletes", 1, None)),
     cases=(
-        Case("batch_delete_of_80_objects", True, s3_access=access(80, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_ADMIN, key="exports/part-{i}.parquet", bytes_sent=None)),
-        Case("lifecycle_expiration_added", True, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}}))),
+        Case(
+            "batch_delete_of_80_objects",
+            True,
+            s3_access=access(_BATCH_DELETES, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_ADMIN, key="exports/part-{i}.parquet", bytes_sent=None),
+            # Bytes deleted: the object_size of each row.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_IP,
+                    principal=_ADMIN,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_BATCH_DELETES - 1) * _SEC,
+                    event_count=_BATCH_DELETES,
+                    bytes=_BATCH_DELETES * CASE_BYTES,
+                ),
+            ),
+        ),
+        Case(
+            "lifecycle_expiration_added",
+            True,
+            cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}})),
+            expect=(_one_call(),),
+        ),
         Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),
         Case("lifecycle_transition_only", False, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Transition": {"Days": 30}}}}))),
     ),
@@ -149,7 +230,23 @@ SSEC_REENCRYPTION = Detection(
     false_positives=("Applications that use SSE-C by design (allowlist their principals)",),
     limits=(("min_objects", 1, None),),
     cases=(
-        Case("six_objects_rewritten_with_ssec", True, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec)),
+        Case(
+            "six_objects_rewritten_with_ssec",
+            True,
+            cloudtrail=trail(_SSEC_WRITES, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec),
+            # The rows carry no bytes_transferred_in: 0 bytes.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_TRAIL_IP,
+                    principal=_ADMIN,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_SSEC_WRITES - 1) * _SEC,
+                    event_count=_SSEC_WRITES,
+                    bytes=0,
+                ),
+            ),
+        ),
         Case("kms_rewrites", False, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_kms)),
         Case("two_ssec_objects", False, cloudtrail=trail(2, event_name="PutObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec)),
     ),

@@ -88,7 +88,7 @@ class Evaluation:
                 {"id": s.id, "found": s.found, "found_by": list(s.found_by), "expected": list(s.expected), "missing": list(s.missing)}
                 for s in self.scenarios
             ],
-            "false_positives": int(len(self.false_positives)),
+            "false_positives": len(self.false_positives),
             "false_positive_findings": [
                 {"detection_id": r["detection_id"], "bucket": r["bucket"], "source_ip": r["source_ip"], "summary": r["summary"]}
                 for r in self.false_positives.to_dict("records")

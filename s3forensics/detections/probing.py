@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
 
-from s3forensics.detections.base import CASE_ACCOUNT, CASE_SITE, Case, Detection, access
+from s3forensics.detections.base import (
+    CASE_ACCOUNT,
+    CASE_AT,
+    CASE_BYTES,
+    CASE_DATA,
+    CASE_IP,
+    CASE_SITE,
+    Case,
+    Detection,
+    access,
+    finding,
+)
 
 _NUCLEI = "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))"
 _BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 _USER = f"arn:aws:iam::{CASE_ACCOUNT}:user/reporter"
 _SECRETS = (".env", ".git/config", "id_rsa", "certs/server.pem", ".aws/credentials")
+_SEC = dt.timedelta(seconds=1)
+# Row counts of the firing cases, shared by their rows and their expected findings.
+_SCANS = 5
+_SHARED_IPS = 5
+_INSECURE = 2
 
 
 def _signed_uri(signature: str, expires: int = 3600) -> str:
@@ -19,6 +37,20 @@ def _signed_uri(signature: str, expires: int = 3600) -> str:
 
 
 _SIG = "a3f1" * 16
+
+
+def _insecure_finding() -> dict[str, Any]:
+    """The finding of ``_INSECURE`` signed requests by ``_USER`` over a weak transport."""
+    return finding(
+        bucket=CASE_DATA,
+        source_ip=CASE_IP,
+        principal=_USER,
+        first_seen=CASE_AT,
+        last_seen=CASE_AT + (_INSECURE - 1) * _SEC,
+        event_count=_INSECURE,
+        bytes=_INSECURE * CASE_BYTES,
+    )
+
 
 SCANNER_USER_AGENT = Detection(
     id="scanner_user_agent",
@@ -36,7 +68,23 @@ SCANNER_USER_AGENT = Detection(
     false_positives=("The team's own authorised scans (allowlist their user agent)", "Security vendors' internet-wide surveys"),
     limits=(("min_requests", 1, None),),
     cases=(
-        Case("nuclei_scan", True, s3_access=access(5, bucket=CASE_SITE, user_agent=_NUCLEI, http_status=404, error_code="NoSuchKey")),
+        Case(
+            "nuclei_scan",
+            True,
+            s3_access=access(_SCANS, bucket=CASE_SITE, user_agent=_NUCLEI, http_status=404, error_code="NoSuchKey"),
+            # The detection reports no bytes (0).
+            expect=(
+                finding(
+                    bucket=CASE_SITE,
+                    source_ip=CASE_IP,
+                    principal=None,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_SCANS - 1) * _SEC,
+                    event_count=_SCANS,
+                    bytes=0,
+                ),
+            ),
+        ),
         Case("browser_traffic", False, s3_access=access(5, bucket=CASE_SITE, user_agent=_BROWSER)),
         Case("two_requests_only", False, s3_access=access(2, bucket=CASE_SITE, user_agent=_NUCLEI)),
         Case("authorised_scanner", False, s3_access=access(5, bucket=CASE_SITE, user_agent=_NUCLEI), allow={"user_agents": ("*projectdiscovery*",)}),
@@ -59,7 +107,23 @@ SECRET_FILE_PROBING = Detection(
     false_positives=("A developer checking that .env is not deployed",),
     limits=(("min_distinct_keys", 1, None),),
     cases=(
-        Case("dotfiles_and_keys_probed", True, s3_access=access(5, bucket=CASE_SITE, key=lambda i: _SECRETS[i], http_status=404, error_code="NoSuchKey")),
+        Case(
+            "dotfiles_and_keys_probed",
+            True,
+            s3_access=access(len(_SECRETS), bucket=CASE_SITE, key=lambda i: _SECRETS[i], http_status=404, error_code="NoSuchKey"),
+            # Every key of _SECRETS looks secret; the 404s still carry bytes_sent.
+            expect=(
+                finding(
+                    bucket=CASE_SITE,
+                    source_ip=CASE_IP,
+                    principal=None,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (len(_SECRETS) - 1) * _SEC,
+                    event_count=len(_SECRETS),
+                    bytes=len(_SECRETS) * CASE_BYTES,
+                ),
+            ),
+        ),
         Case(
             "look_alike_pages",
             False,
@@ -89,7 +153,19 @@ PRESIGNED_URL_ABUSE = Detection(
         Case(
             "one_link_from_five_ips",
             True,
-            s3_access=access(5, requester=_USER, authentication_type="QueryString", signature_version="SigV4", remote_ip="203.0.113.{i}", request_uri=_signed_uri(_SIG), key="reports/q3.csv"),
+            s3_access=access(_SHARED_IPS, requester=_USER, authentication_type="QueryString", signature_version="SigV4", remote_ip="203.0.113.{i}", request_uri=_signed_uri(_SIG), key="reports/q3.csv"),
+            # Used from several IPs: the finding names none.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=None,
+                    principal=_USER,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_SHARED_IPS - 1) * _SEC,
+                    event_count=_SHARED_IPS,
+                    bytes=_SHARED_IPS * CASE_BYTES,
+                ),
+            ),
         ),
         Case(
             "link_used_twice",
@@ -100,6 +176,7 @@ PRESIGNED_URL_ABUSE = Detection(
             "week_long_link",
             True,
             s3_access=access(1, requester=_USER, authentication_type="QueryString", signature_version="SigV4", request_uri=_signed_uri(_SIG, expires=604800), key="reports/q3.csv"),
+            expect=(finding(bucket=CASE_DATA, source_ip=CASE_IP, principal=_USER, first_seen=CASE_AT, last_seen=CASE_AT, event_count=1, bytes=CASE_BYTES),),
         ),
     ),
 )
@@ -119,8 +196,18 @@ INSECURE_TRANSPORT = Detection(
     false_positives=("The S3 website endpoint of a public site is HTTP-only (profile public_site)", "Old SDKs on legacy hosts"),
     limits=(("min_requests", 1, None),),
     cases=(
-        Case("signed_request_over_http", True, s3_access=access(2, requester=_USER, signature_version="SigV4", authentication_type="AuthHeader", tls_version=None, cipher_suite=None)),
-        Case("tls_1_0_client", True, s3_access=access(2, requester=_USER, signature_version="SigV4", authentication_type="AuthHeader", tls_version="TLSv1")),
+        Case(
+            "signed_request_over_http",
+            True,
+            s3_access=access(_INSECURE, requester=_USER, signature_version="SigV4", authentication_type="AuthHeader", tls_version=None, cipher_suite=None),
+            expect=(_insecure_finding(),),
+        ),
+        Case(
+            "tls_1_0_client",
+            True,
+            s3_access=access(_INSECURE, requester=_USER, signature_version="SigV4", authentication_type="AuthHeader", tls_version="TLSv1"),
+            expect=(_insecure_finding(),),
+        ),
         Case("website_endpoint_over_http", False, s3_access=access(5, bucket=CASE_SITE, operation="WEBSITE.GET.OBJECT", tls_version=None, cipher_suite=None)),
         Case("tls_1_3_client", False, s3_access=access(5, requester=_USER, signature_version="SigV4", authentication_type="AuthHeader")),
     ),

@@ -4,11 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from s3forensics.detections.base import CASE_ACCOUNT, CASE_SITE, CASE_START, Case, Detection, access
+from s3forensics.detections.base import (
+    CASE_ACCOUNT,
+    CASE_AT,
+    CASE_BYTES,
+    CASE_DATA,
+    CASE_IP,
+    CASE_SITE,
+    CASE_START,
+    Case,
+    Detection,
+    access,
+    finding,
+)
 
 _ROLE = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/export-job"
 _MIB = 1024 * 1024
 _SEC = dt.timedelta(seconds=1)
+
+# Row counts of the firing cases, shared by their rows and their expected findings.
+#: GETs of the flood, one every 100 ms: 200 s, all inside one 5-minute period.
+_FLOOD, _FLOOD_EVERY = 2000, dt.timedelta(milliseconds=100)
+_DENIED = 30
+_ANONYMOUS = 3
+#: 600 reads of 1 MiB in 10 minutes: 600 MiB in one hour, above the 256 MiB threshold.
+_EXPORTS = 600
+_NEW_READS = 10
+#: HEADs, one every 5 s (20 min 45 s), and ACL reads, one a second, in one hour.
+_HEADS, _HEAD_EVERY, _ACL_READS = 250, dt.timedelta(seconds=5), 5
 
 REQUEST_RATE_SPIKE = Detection(
     id="request_rate_spike",
@@ -27,7 +50,22 @@ REQUEST_RATE_SPIKE = Detection(
     false_positives=("Search-engine crawlers and uptime probes", "A CDN origin fetch storm after a cache purge", "Load tests the team forgot to announce"),
     limits=(("period_minutes", 1, 1440), ("max_requests_per_ip", 1, None), ("max_requests_total", 1, None)),
     cases=(
-        Case("one_ip_floods_gets", True, s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE)),
+        Case(
+            "one_ip_floods_gets",
+            True,
+            s3_access=access(_FLOOD, every=_FLOOD_EVERY, bucket=CASE_SITE),
+            expect=(
+                finding(
+                    bucket=CASE_SITE,
+                    source_ip=CASE_IP,
+                    principal=None,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_FLOOD - 1) * _FLOOD_EVERY,
+                    event_count=_FLOOD,
+                    bytes=_FLOOD * CASE_BYTES,
+                ),
+            ),
+        ),
         Case("busy_but_under_threshold", False, s3_access=access(550, every=dt.timedelta(milliseconds=500), bucket=CASE_SITE)),
         Case("flood_of_heads_not_gets", False, s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE, operation="REST.HEAD.OBJECT")),
         Case(
@@ -55,7 +93,23 @@ ACCESS_DENIED_BURST = Detection(
     false_positives=("A misconfigured job after a policy change", "Browsers following dead links on a site with a private bucket behind it"),
     limits=(("period_minutes", 1, 1440), ("min_denied", 1, None), ("min_distinct_keys", 1, None)),
     cases=(
-        Case("many_keys_denied", True, s3_access=access(30, http_status=403, error_code="AccessDenied", bytes_sent=243)),
+        Case(
+            "many_keys_denied",
+            True,
+            s3_access=access(_DENIED, http_status=403, error_code="AccessDenied", bytes_sent=243),
+            # The detection reports no bytes (0) for denials.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_IP,
+                    principal=None,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_DENIED - 1) * _SEC,
+                    event_count=_DENIED,
+                    bytes=0,
+                ),
+            ),
+        ),
         Case("retry_loop_on_one_key", False, s3_access=access(30, http_status=403, error_code="AccessDenied", key="reports/q3.csv")),
         Case("few_denials", False, s3_access=access(15, http_status=403, error_code="AccessDenied")),
     ),
@@ -77,7 +131,22 @@ ANONYMOUS_ACCESS_PRIVATE = Detection(
     false_positives=("A bucket that is really public but whose profile says private: fix the profile",),
     limits=(("min_requests", 1, None),),
     cases=(
-        Case("anonymous_read_on_private_bucket", True, s3_access=access(3)),
+        Case(
+            "anonymous_read_on_private_bucket",
+            True,
+            s3_access=access(_ANONYMOUS),
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_IP,
+                    principal=None,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_ANONYMOUS - 1) * _SEC,
+                    event_count=_ANONYMOUS,
+                    bytes=_ANONYMOUS * CASE_BYTES,
+                ),
+            ),
+        ),
         Case("anonymous_read_on_public_site", False, s3_access=access(3, bucket=CASE_SITE)),
         Case("anonymous_attempt_denied", False, s3_access=access(3, http_status=403, error_code="AccessDenied")),
     ),
@@ -99,7 +168,22 @@ LARGE_EGRESS = Detection(
     false_positives=("Backups, replication and analytics exports", "Large media downloads from a public site"),
     limits=(("period_minutes", 1, 1440), ("min_bytes", 1, None), ("min_bytes_public", 1, None)),
     cases=(
-        Case("role_downloads_600_mib_in_an_hour", True, s3_access=access(600, requester=_ROLE, remote_ip="203.0.113.50", bytes_sent=_MIB, object_size=_MIB, key="exports/part-{i}.parquet")),
+        Case(
+            "role_downloads_600_mib_in_an_hour",
+            True,
+            s3_access=access(_EXPORTS, requester=_ROLE, remote_ip="203.0.113.50", bytes_sent=_MIB, object_size=_MIB, key="exports/part-{i}.parquet"),
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip="203.0.113.50",
+                    principal=_ROLE,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_EXPORTS - 1) * _SEC,
+                    event_count=_EXPORTS,
+                    bytes=_EXPORTS * _MIB,
+                ),
+            ),
+        ),
         Case("same_volume_from_public_site", False, s3_access=access(600, bucket=CASE_SITE, bytes_sent=_MIB, object_size=_MIB)),
         Case("spread_over_many_hours", False, s3_access=access(600, every=dt.timedelta(seconds=30), requester=_ROLE, bytes_sent=_MIB, object_size=_MIB)),
     ),
@@ -123,7 +207,23 @@ NEW_PRINCIPAL_OR_IP_READING = Detection(
     false_positives=("New office or VPN egress IPs", "A new job or team member", "Short history: widen lookback_days"),
     limits=(("lookback_days", 1, 366), ("warmup_hours", 0, 24 * 366), ("min_reads", 1, None)),
     cases=(
-        Case("known_role_from_new_ip", True, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="203.0.113.66", key="exports/new-{i}.csv")),
+        Case(
+            "known_role_from_new_ip",
+            True,
+            s3_access=_HISTORY + access(_NEW_READS, requester=_ROLE, remote_ip="203.0.113.66", key="exports/new-{i}.csv"),
+            # Only the reads of the window count; the history is before it.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip="203.0.113.66",
+                    principal=_ROLE,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_NEW_READS - 1) * _SEC,
+                    event_count=_NEW_READS,
+                    bytes=_NEW_READS * CASE_BYTES,
+                ),
+            ),
+        ),
         Case("known_role_from_known_ip", False, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="192.0.2.10", key="exports/new-{i}.csv")),
         Case("new_anonymous_visitor_on_public_site", False, s3_access=_HISTORY + access(10, bucket=CASE_SITE, remote_ip="203.0.113.67")),
         Case(
@@ -150,7 +250,23 @@ ENUMERATION = Detection(
     false_positives=("Backup and sync tools (rclone, aws s3 sync) listing before copying", "Security scanners and CSPM audits"),
     limits=(("period_minutes", 1, 1440), ("min_requests", 1, None), ("min_operations", 1, None)),
     cases=(
-        Case("bulk_heads_and_acl_reads", True, s3_access=access(250, every=dt.timedelta(seconds=5), operation="REST.HEAD.OBJECT", requester=_ROLE) + access(5, operation="REST.GET.ACL", requester=_ROLE)),
+        Case(
+            "bulk_heads_and_acl_reads",
+            True,
+            s3_access=access(_HEADS, every=_HEAD_EVERY, operation="REST.HEAD.OBJECT", requester=_ROLE) + access(_ACL_READS, operation="REST.GET.ACL", requester=_ROLE),
+            # The last HEAD is the last call (the ACL reads are in the first seconds).
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=CASE_IP,
+                    principal=_ROLE,
+                    first_seen=CASE_AT,
+                    last_seen=CASE_AT + (_HEADS - 1) * _HEAD_EVERY,
+                    event_count=_HEADS + _ACL_READS,
+                    bytes=0,
+                ),
+            ),
+        ),
         Case("a_few_listings", False, s3_access=access(150, every=dt.timedelta(seconds=20), operation="REST.GET.BUCKET", key=None, requester=_ROLE)),
     ),
 )

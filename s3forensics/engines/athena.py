@@ -140,7 +140,7 @@ class AthenaEngine(Engine):
             if execution.state not in ("SUCCEEDED", "FAILED", "CANCELLED"):
                 try:
                     self._connect().client.stop_query_execution(QueryExecutionId=execution.query_id)
-                except Exception as exc:  # still report the limit, whatever the stop did
+                except Exception as exc:  # noqa: BLE001 (still report the limit, whatever the stop did)
                     log.warning("athena: could not stop query %s: %s", execution.query_id, exc)
             raise BytesScannedLimitError(
                 f"athena: query {query_id} scanned {scanned} bytes, above the limit of "

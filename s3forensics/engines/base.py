@@ -80,7 +80,7 @@ class Engine(ABC):
     def _execute(self, sql: str, query_id: str) -> ExecResult:
         """Run one SQL statement in this engine's dialect and return its rows."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional: most engines hold nothing)
         """Release connections (default: nothing to release)."""
 
     # -- bookkeeping, once ----------------------------------------------------------
@@ -137,7 +137,7 @@ class Engine(ABC):
         )
         return result.frame
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:

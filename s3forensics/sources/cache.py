@@ -22,7 +22,7 @@ import logging
 import os
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,7 @@ def sync(
     # Files that yielded no table (skipped digests, unreadable) are not remembered, so a
     # later sync retries them; files that parsed (even with rejects) are.
     _append_manifest(manifest, _with_parts(done, writer))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     _append_manifest(
         manifest,
         [
@@ -193,7 +193,7 @@ def sync(
     return built
 
 
-def _with_parts(entries: list[dict[str, Any]], writer: "_DateWriter") -> list[dict[str, Any]]:
+def _with_parts(entries: list[dict[str, Any]], writer: _DateWriter) -> list[dict[str, Any]]:
     """Manifest file entries with the part files (relative to the table folder) of their rows."""
     return [{**e, "parts": sorted(writer.parts_of.get(e["file"], ()))} for e in entries]
 

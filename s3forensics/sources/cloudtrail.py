@@ -98,9 +98,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if (isinstance(value, float) and value.is_integer()) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
         value = int(value)
     else:
         return None

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -102,20 +102,19 @@ def name_time(key: str) -> datetime | None:
         y, mo, d, h, mi = (int(g) for g in match.groups())
         s = 0
     try:
-        return datetime(y, mo, d, h, mi, s, tzinfo=timezone.utc)
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
     except ValueError:
         return None
 
 
 def folder_day(key: str) -> datetime | None:
     """The day of a ``/YYYY/MM/DD/`` folder in a key, as UTC midnight, or None."""
-    match = None
-    for match in _DAY_FOLDER.finditer("/" + key):
-        pass
+    matches = list(_DAY_FOLDER.finditer("/" + key))
+    match = matches[-1] if matches else None
     if match is None:
         return None
     try:
-        return datetime(*(int(g) for g in match.groups()), tzinfo=timezone.utc)
+        return datetime(*(int(g) for g in match.groups()), tzinfo=UTC)
     except ValueError:
         return None
 
@@ -137,9 +136,7 @@ def in_window_by_name(
     if stamp is not None:
         if start is not None and stamp < start - slack:
             return False
-        if end is not None and stamp > end + lag:
-            return False
-        return True
+        return not (end is not None and stamp > end + lag)
     day = folder_day(key)
     if day is not None:
         # A day folder may be by event time or by delivery time: keep a day of margin.
@@ -285,7 +282,7 @@ def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DO
     def get(sf: SourceFile) -> bytes | Exception:
         try:
             return client.get_object(Bucket=sf.bucket, Key=sf.key)["Body"].read()
-        except Exception as exc:  # reported per object, the others still load
+        except Exception as exc:  # noqa: BLE001 (reported per object, the others still load)
             return exc
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -306,7 +303,7 @@ def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
     if sf.path is None:
         raise SourceError(f"{sf.name}: no local path and no downloaded data")
     try:
-        return open(sf.path, "rb")  # noqa: SIM115 (closed by the caller)
+        return open(sf.path, "rb")
     except OSError as exc:
         raise SourceError(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
 
@@ -546,5 +543,5 @@ def to_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
     if not isinstance(value, datetime):
         raise SourceError(f"{what} {value!r} is not a time")
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

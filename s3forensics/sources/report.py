@@ -173,7 +173,7 @@ class ReportBuilder:
         log.info("%s", message)
         self.messages.append(message)
 
-    def merge(self, other: "LoadReport | ReportBuilder") -> None:
+    def merge(self, other: LoadReport | ReportBuilder) -> None:
         """Add another report's counts and kept items (a built report, or the builder of
         one file parsed in a worker process) into this one."""
         self.files += other.files

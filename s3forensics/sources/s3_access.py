@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -476,7 +476,7 @@ def parse_chunk(
     report: ReportBuilder,
     start: datetime | None = None,
     end: datetime | None = None,
-    locate: "_Locator | None" = None,
+    locate: _Locator | None = None,
 ) -> pa.Table:
     """Parse whole lines of one file into a canonical table; rejects go to ``report``.
 
@@ -567,7 +567,7 @@ def _collect(
     report: ReportBuilder,
     start: datetime | None,
     end: datetime | None,
-    locator: Callable[[np.ndarray], "_Locator"],
+    locator: Callable[[np.ndarray], _Locator],
     row_lines: list[np.ndarray] | None = None,
 ) -> pa.Table:
     """The table of parsed blocks (in order), with the lines the fast path left.
@@ -615,7 +615,7 @@ def _fallback(
     leftovers: Sequence[tuple[_Scan, np.ndarray, int]],
     table: pa.Table,
     positions: np.ndarray,
-    locate: "_Locator",
+    locate: _Locator,
     report: ReportBuilder,
 ) -> tuple[pa.Table, np.ndarray]:
     """Lines the fast path left (per block: scan, line indices, first line's index)."""
@@ -666,7 +666,7 @@ class _Locator:
         self.starts: list[int] = []
 
     @classmethod
-    def single(cls, file: str, first_line: int) -> "_Locator":
+    def single(cls, file: str, first_line: int) -> _Locator:
         loc = cls()
         loc.add(file, first_line, 0)
         return loc
@@ -734,7 +734,7 @@ class _Batch:
             firsts = np.searchsorted(newlines, [offset for _, _, offset in self.pieces]).tolist()
             piece_lines.extend(firsts)
             locate = _Locator()
-            for (name, key, _), index, after in zip(self.pieces, firsts, firsts[1:] + [len(newlines)]):
+            for (name, key, _), index, after in zip(self.pieces, firsts, [*firsts[1:], len(newlines)]):
                 locate.add(name, self.lines_before.get(key, 0) + 1, index)
                 self.lines_before[key] = self.lines_before.get(key, 0) + after - index
                 file_lines[name] = file_lines.get(name, 0) + after - index

@@ -8,7 +8,7 @@ BATCH.DELETE.OBJECT and REST.COPY.OBJECT_GET records those three are a bare ``-`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from s3forensics.schema import S3_ACCESS_COLUMNS
@@ -25,7 +25,7 @@ def format_time(value: datetime) -> str:
     """``[06/Feb/2019:00:00:38 +0000]`` for a timezone-aware datetime (converted to UTC)."""
     if value.tzinfo is None:
         raise ValueError(f"time {value!r} has no timezone; S3 access log times are UTC")
-    t = value.astimezone(timezone.utc)
+    t = value.astimezone(UTC)
     return f"[{t.day:02d}/{_MONTHS[t.month - 1]}/{t.year:04d}:{t.hour:02d}:{t.minute:02d}:{t.second:02d} +0000]"
 
 

@@ -27,7 +27,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from s3forensics.sources import inputs as inp
@@ -216,16 +216,16 @@ class _Lister:
         parts = folder.rstrip("/").split("/")
         try:
             if len(parts) >= 3 and _YEAR.match(parts[-3]) and _TWO.match(parts[-2]) and _TWO.match(parts[-1]):
-                first = datetime(int(parts[-3]), int(parts[-2]), int(parts[-1]), tzinfo=timezone.utc)
+                first = datetime(int(parts[-3]), int(parts[-2]), int(parts[-1]), tzinfo=UTC)
                 return first, first + _ONE_DAY
             if len(parts) >= 2 and _YEAR.match(parts[-2]) and _TWO.match(parts[-1]):
                 year, month = int(parts[-2]), int(parts[-1])
-                first = datetime(year, month, 1, tzinfo=timezone.utc)
-                after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=timezone.utc)
+                first = datetime(year, month, 1, tzinfo=UTC)
+                after = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
                 return first, after
             if _YEAR.match(parts[-1]):
                 year = int(parts[-1])
-                return datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+                return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
         except ValueError:
             return None
         return None
@@ -235,14 +235,12 @@ class _Lister:
         first, after = rng
         if self.start is not None and after <= self.start - _ONE_DAY:
             return False
-        if self.end is not None and first > self.end + self.lag + _ONE_DAY:
-            return False
-        return True
+        return not (self.end is not None and first > self.end + self.lag + _ONE_DAY)
 
     def _days(self) -> list[datetime] | None:
         if self.start is None or self.end is None:
             return None
-        first = datetime(self.start.year, self.start.month, self.start.day, tzinfo=timezone.utc) - _ONE_DAY
+        first = datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC) - _ONE_DAY
         last = self.end + self.lag + _ONE_DAY
         count = (last - first).days + 1
         if count > MAX_DAY_PREFIXES or count <= 0:

@@ -49,13 +49,19 @@ def test_role_policy_is_least_privilege() -> None:
         "s3:ListBucket", "s3:GetObject", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
         "sns:Publish", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
     }
-    for stmt in doc["Statement"]:
-        resources = stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]]
-        assert "*" not in resources
-        assert all(world.ACCOUNT_ID in r or world.SITE_BUCKET in r or world.LOG_BUCKET in r for r in resources)
+    # Every statement names exactly its own resources: the log prefix, the protected bucket,
+    # the "<name>-alerts" topic and the function's own log group (name "s3f-responder").
+    logs = f"{world.SITE_LOG_PREFIX}{world.ACCOUNT_ID}/{world.REGION}/{world.SITE_BUCKET}/"
+    log_group = f"arn:aws:logs:{world.REGION}:{world.ACCOUNT_ID}:log-group:/aws/lambda/s3f-responder"
+    assert {s["Sid"]: s["Resource"] for s in doc["Statement"]} == {
+        "ListAccessLogs": f"arn:aws:s3:::{world.LOG_BUCKET}",
+        "ReadAccessLogs": f"arn:aws:s3:::{world.LOG_BUCKET}/{logs}*",
+        "EditProtectedBucketPolicy": f"arn:aws:s3:::{world.SITE_BUCKET}",
+        "Notify": f"arn:aws:sns:{world.REGION}:{world.ACCOUNT_ID}:s3f-responder-alerts",
+        "OwnLogs": [log_group, f"{log_group}:*"],
+    }
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
-    assert by_sid["EditProtectedBucketPolicy"]["Resource"] == f"arn:aws:s3:::{world.SITE_BUCKET}"
-    assert by_sid["ReadAccessLogs"]["Resource"] == f"arn:aws:s3:::{world.LOG_BUCKET}/{world.SITE_LOG_PREFIX}{world.ACCOUNT_ID}/{world.REGION}/{world.SITE_BUCKET}/*"
+    assert by_sid["ListAccessLogs"]["Condition"] == {"StringLike": {"s3:prefix": [f"{logs}*"]}}
 
 
 def test_plan_routes_the_alarm_and_the_schedule_to_the_function() -> None:
@@ -112,5 +118,6 @@ def test_deploy_creates_everything_and_can_rerun(fresh_sandbox: object, tmp_path
     # Without --apply the CLI creates nothing.
     assert main(["automate", "deploy", "--bucket", world.SITE_BUCKET, "--log-uri", LOG_URI, "--name", "other-responder"]) == 0
     assert "dry run" in capsys.readouterr().out
-    with pytest.raises(Exception, match="ResourceNotFound|Function not found"):
-        boto3.client("lambda").get_function(FunctionName="other-responder")
+    lam = boto3.client("lambda")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_function(FunctionName="other-responder")

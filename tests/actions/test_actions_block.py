@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from s3forensics.actions import audit
 from s3forensics.actions.block import plan_block_ip, plan_expire, plan_unblock_ip
@@ -89,7 +91,9 @@ def test_block_repeat_and_rollback_preserve_the_policy(s3: object, audit_log: Pa
     assert record.status == "applied" and record.before == original_text
     saved = json.loads(Path(record.details["backup"]).read_text())
     assert saved["before"] == original_text
-    assert "sandbox" in record.actor or world.ACCOUNT_ID in record.actor
+    # audit.actor(): the caller's ARN from STS (in the demo account) plus the local user.
+    assert record.actor == f"{boto3.client('sts').get_caller_identity()['Arn']} (local: {getpass.getuser()})"
+    assert record.actor.startswith(f"arn:aws:sts::{world.ACCOUNT_ID}:")
 
     assert main(["respond", "rollback", first_id, "--apply"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("action_id: ")
@@ -163,8 +167,9 @@ def test_apply_refuses_a_stale_plan(s3: object, audit_log: Path) -> None:
     s3.delete_bucket_policy(Bucket=BUCKET)  # type: ignore[attr-defined]
     with pytest.raises(ActionError, match="changed since the plan was made"):
         execute(plan, apply=True)
-    with pytest.raises(Exception, match="NoSuchBucketPolicy"):
+    with pytest.raises(ClientError) as missing:
         s3.get_bucket_policy(Bucket=BUCKET)  # type: ignore[attr-defined]
+    assert missing.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
 
 
 def test_block_on_a_bucket_without_policy_and_unblock_deletes_it(fresh_sandbox: object, audit_log: Path) -> None:
@@ -174,13 +179,15 @@ def test_block_on_a_bucket_without_policy_and_unblock_deletes_it(fresh_sandbox: 
     assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Sid"] == "S3ForensicsBlock"
     unblocked = execute(plan_unblock_ip(bucket, ["203.0.113.50"]), apply=True)
     assert unblocked.record.details["removed"] == ["203.0.113.50/32"]
-    with pytest.raises(Exception, match="NoSuchBucketPolicy"):
+    with pytest.raises(ClientError) as missing:
         s3.get_bucket_policy(Bucket=bucket)
+    assert missing.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
     # Rolling back the unblock restores the block; then the block's own rollback works.
     rollback(unblocked.action_id, apply=True)
     rollback(applied.action_id, apply=True)
-    with pytest.raises(Exception, match="NoSuchBucketPolicy"):
+    with pytest.raises(ClientError) as missing:
         s3.get_bucket_policy(Bucket=bucket)
+    assert missing.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
 
 
 def test_expire_removes_only_expired_blocks(s3: object, audit_log: Path, capsys: pytest.CaptureFixture[str]) -> None:

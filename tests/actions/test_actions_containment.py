@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from s3forensics.actions import audit
 from s3forensics.actions.containment import plan_block_public_access, plan_deactivate_key, plan_revoke_sessions
@@ -47,13 +48,14 @@ def test_block_public_access_and_rollback(fresh_sandbox: object, audit_log: Path
     applied = execute(plan_block_public_access(world.ARCHIVE_BUCKET), apply=True)
     assert applied.record.before is None
     rollback(applied.action_id, apply=True)
-    with pytest.raises(Exception, match="NoSuchPublicAccessBlockConfiguration"):
+    with pytest.raises(ClientError) as missing:
         s3.get_public_access_block(Bucket=world.ARCHIVE_BUCKET)
+    assert missing.value.response["Error"]["Code"] == "NoSuchPublicAccessBlockConfiguration"
 
 
 def test_revoke_sessions_denies_older_tokens_and_rolls_back(fresh_sandbox: object, audit_log: Path) -> None:
     iam = boto3.client("iam")
-    now = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
     result = execute(plan_revoke_sessions(world.ANALYTICS_ROLE, now=now), apply=True)
     doc = iam.get_role_policy(RoleName=world.ANALYTICS_ROLE, PolicyName="AWSRevokeOlderSessions")["PolicyDocument"]
     doc = json.loads(doc) if isinstance(doc, str) else doc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +15,7 @@ from s3forensics.actions import policy as pol
 from s3forensics.errors import ActionError, ParameterError, RefusedError
 
 BUCKET = "s3f-demo-site"
-NOW = datetime(2026, 11, 16, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)
 
 
 def site_policy() -> dict:
@@ -184,7 +184,7 @@ def test_ipv4_mapped_forms_become_ipv4_everywhere() -> None:
     assert pol.parse_network("::ffff:0.0.0.0/96") == ipaddress.ip_network("0.0.0.0/0")
     # The caller's own address given in mapped form still protects the IPv4 range, and
     # a safety check on an unconverted network (the Lambda builds its own) converts it.
-    with pytest.raises(RefusedError, match="your own address 203.0.113.5/32"):
+    with pytest.raises(RefusedError, match=r"your own address 203\.0\.113\.5/32"):
         pol.check_safety(nets("203.0.113.0/24"), my_ips=["::ffff:203.0.113.5"])
     with pytest.raises(RefusedError, match="every IPv4 address"):
         pol.check_safety([ipaddress.ip_network("::ffff:0:0/96")])

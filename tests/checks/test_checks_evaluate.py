@@ -205,7 +205,7 @@ REQUIRED_IDS = {
 
 def test_registry_has_required_ids_and_metadata() -> None:
     ids = [c.id for c in CHECKS]
-    assert REQUIRED_IDS <= set(ids)
+    assert set(ids) >= REQUIRED_IDS
     assert len(ids) == len(set(ids))
     for check in CHECKS:
         assert check.title.endswith(".") and check.rationale and check.remediation

@@ -32,7 +32,7 @@ def _ctx() -> Context:
     return Context(_SESSION[0], max_attempts=1)
 
 
-def _status(results, check_id, resource=None):  # noqa: ANN001, ANN202
+def _status(results, check_id, resource=None):
     matches = [r for r in results if r.check_id == check_id and (resource is None or r.resource == resource)]
     assert matches, f"no result for {check_id} {resource}"
     return matches[0].status if len(matches) == 1 else {r.resource: r.status for r in matches}
@@ -75,7 +75,7 @@ def test_demo_account_gaps(sandbox: sb.SandboxState) -> None:
     assert s(results, "athena_workgroup_ready") is Status.FAIL
     assert s(results, "guardduty_s3_protection_enabled") is Status.FAIL
     # moto's DescribeTrustedAdvisorCheckResult answers HTTP 500: UNKNOWN, with the reason.
-    ta = [r for r in results if r.check_id == "trusted_advisor_s3_permissions"][0]
+    ta = next(r for r in results if r.check_id == "trusted_advisor_s3_permissions")
     assert ta.status is Status.UNKNOWN and "DescribeTrustedAdvisorCheckResult" in ta.message
     for r in results:
         assert r.resource and r.message
@@ -98,7 +98,7 @@ def test_s3_state_changes(fresh_sandbox: sb.SandboxState) -> None:
     s3.put_bucket_policy(Bucket=world.LOG_BUCKET, Policy=json.dumps(policy))
     ids = ["s3_bucket_versioning_enabled", "s3_bucket_acl_not_public", "s3_bucket_policy_not_public", "s3_access_logging_enabled", "s3_access_logging_target_protected"]
     results = run_checks(buckets=[arch, world.DATA_BUCKET, world.SITE_BUCKET], ids=ids, context=_ctx())
-    site_acl = [r for r in results if r.check_id == "s3_bucket_acl_not_public" and r.resource == world.SITE_BUCKET][0]
+    site_acl = next(r for r in results if r.check_id == "s3_bucket_acl_not_public" and r.resource == world.SITE_BUCKET)
     assert site_acl.status is Status.PASS and "IgnorePublicAcls" in site_acl.message
     assert _status(results, "s3_bucket_versioning_enabled", arch) is Status.PASS
     assert _status(results, "s3_bucket_versioning_enabled", world.DATA_BUCKET) is Status.FAIL  # near miss: suspended
@@ -106,7 +106,7 @@ def test_s3_state_changes(fresh_sandbox: sb.SandboxState) -> None:
     assert _status(results, "s3_bucket_acl_not_public", world.DATA_BUCKET) is Status.PASS
     assert _status(results, "s3_bucket_policy_not_public", arch) is Status.PASS
     assert _status(results, "s3_access_logging_enabled", arch) is Status.PASS
-    target = [r for r in results if r.check_id == "s3_access_logging_target_protected" and r.resource == arch][0]
+    target = next(r for r in results if r.check_id == "s3_access_logging_target_protected" and r.resource == arch)
     assert target.status is Status.FAIL and world.LOG_BUCKET in target.message and "policy is public" in target.message
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import ipaddress
+import itertools
 import json
 import re
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,7 @@ def trail_records(root: Path) -> list[dict]:
 
 
 def log_time(field: str) -> datetime:
-    return datetime.strptime(field, "[%d/%b/%Y:%H:%M:%S +0000]").replace(tzinfo=timezone.utc)
+    return datetime.strptime(field, "[%d/%b/%Y:%H:%M:%S +0000]").replace(tzinfo=UTC)
 
 
 def parse_iso(text: str) -> datetime:
@@ -174,7 +175,7 @@ def test_start_moves_the_window(tmp_path: Path) -> None:
     summary = generate(tmp_path, days=1, seed=1, start="2025-03-02")
     assert summary["start"] == "2025-03-02T00:00:00Z" and summary["end"] == "2025-03-03T00:00:00Z"
     times = [log_time(f[2]) for _, f in access_lines(tmp_path)]
-    start = datetime(2025, 3, 2, tzinfo=timezone.utc)
+    start = datetime(2025, 3, 2, tzinfo=UTC)
     assert min(times) >= start and max(times) < start + timedelta(days=1)
 
 
@@ -256,7 +257,7 @@ def test_lines_are_roughly_but_not_strictly_time_ordered(lines: list) -> None:
     for key, stamps in by_file.items():
         times = [log_time(t) for t in stamps]
         assert max(times) - min(times) < timedelta(minutes=20), key
-        unordered += any(b < a for a, b in zip(times, times[1:]))
+        unordered += any(b < a for a, b in itertools.pairwise(times))
     assert unordered > 0
 
 

@@ -108,7 +108,8 @@ def test_skipped_for_lack_of_a_source_still_exits_0(logs: Path, capsys: pytest.C
 
 
 def test_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exited:
         main(["detect", "--help"])
+    assert exited.value.code == 0
     text = capsys.readouterr().out
     assert "exit codes:" in text and re.search(r"^\s+3\s+one or more detections failed", text, re.M)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,19 +19,25 @@ def scored(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
     return code, json.loads(out.read_text())
 
 
-def test_every_scenario_found_by_its_expected_detections(scored: tuple[int, dict]) -> None:
+@pytest.fixture(scope="module")
+def truth(demo_world: Path) -> dict:
+    return json.loads((demo_world / "ground_truth.json").read_text())
+
+
+def test_every_scenario_found_by_its_expected_detections(scored: tuple[int, dict], truth: dict) -> None:
     code, score = scored
     assert not score["errors"], score["errors"]
-    assert len(score["scenarios"]) >= 5
+    assert [s["id"] for s in score["scenarios"]] == [s["id"] for s in truth["scenarios"]]
     for scenario in score["scenarios"]:
         assert scenario["found"], f"{scenario['id']} missed"
         assert not scenario["missing"], f"{scenario['id']}: expected detections silent: {scenario['missing']}"
     assert code == 0
 
 
-def test_false_positives_per_day_within_goal(scored: tuple[int, dict]) -> None:
+def test_false_positives_per_day_within_goal(scored: tuple[int, dict], truth: dict) -> None:
     _, score = scored
-    assert score["days"] > 0
+    assert score["days"] == (datetime.fromisoformat(truth["end"]) - datetime.fromisoformat(truth["start"])) / timedelta(days=1)
+    assert score["false_positives_per_day"] == pytest.approx(len(score["false_positive_findings"]) / score["days"], abs=0.005)  # rounded to 2 places
     assert score["false_positives_per_day"] <= 5, score["false_positive_findings"]
 
 

@@ -1,11 +1,23 @@
-"""Headless Chromium (Debian's ``chromium``) for checking that report charts draw offline."""
+"""Headless Chromium (Debian's ``chromium``) for checking that report charts draw offline.
+
+One browser serves the whole session: it is started once and driven over the DevTools
+protocol on a pipe (``--remote-debugging-pipe``: JSON messages separated by NUL bytes on
+file descriptors 3 and 4), so no port is opened and each chart check costs a page load,
+not a browser start. Every page gets its own target, closed after the check.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +30,29 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    "--remote-debugging-pipe",
 )
+
+#: Counts the charts of a page once plotly had time to draw: resolves when two looks 250 ms
+#: apart agree and every chart div holds its svg layers, or when the budget runs out.
+_COUNT_CHARTS = """
+new Promise((resolve) => {
+  const deadline = Date.now() + %(budget)d;
+  let last = "";
+  const look = () => {
+    const divs = document.querySelectorAll(".plotly-graph-div").length;
+    const svgs = document.querySelectorAll(".plotly-graph-div .main-svg").length;
+    const now = JSON.stringify({divs, svgs, ready: document.readyState});
+    if ((now === last && document.readyState === "complete" && svgs >= 2 * divs) || Date.now() > deadline) {
+      resolve(now);
+    } else {
+      last = now;
+      setTimeout(look, 250);
+    }
+  };
+  look();
+})
+"""
 
 
 def chromium() -> str:
@@ -30,51 +64,111 @@ def chromium() -> str:
     pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
 
 
-def rendered_dom(html: Path, budget_ms: int = 15000) -> str:
-    """The DOM of ``html`` after its scripts ran, in a fresh profile with no network."""
-    with tempfile.TemporaryDirectory(prefix="s3f-chromium-") as profile:
-        out = subprocess.run(
-            [
-                chromium(),
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--virtual-time-budget={budget_ms}",
-                "--dump-dom",
-                html.resolve().as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
+def _above_nine(fd: int) -> int:
+    """``fd`` moved to a number above 9, so that moving it to 3 or 4 overwrites nothing."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
+class Browser:
+    """One headless Chromium driven over the DevTools pipe."""
+
+    def __init__(self, executable: str) -> None:
+        self._profile = tempfile.TemporaryDirectory(prefix="s3f-chromium-")
+        commands_r, self._commands_w = os.pipe()
+        self._replies_r, replies_w = os.pipe()
+        commands_r, replies_w = _above_nine(commands_r), _above_nine(replies_w)
+
+        # chromium reads commands on fd 3 and writes replies on fd 4: bash moves the two
+        # pipe ends there, since Popen keeps descriptors only under their own numbers.
+        script = f'exec "$0" "$@" 3<&{commands_r} 4>&{replies_w} {commands_r}<&- {replies_w}>&-'
+        self._process = subprocess.Popen(
+            ["bash", "-c", script, executable, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(commands_r, replies_w),
         )
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout
+        os.close(commands_r)
+        os.close(replies_w)
+        self._buffer = b""
+        self._next_id = 0
+
+    def _send(self, method: str, params: dict[str, Any] | None = None, session: str | None = None, timeout: float = 60) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self._commands_w, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._next_id:
+                    if "error" in reply:
+                        raise RuntimeError(f"chromium {method}: {reply['error']}")
+                    return reply.get("result", {})
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"chromium did not answer {method} within {timeout:.0f} s")
+            chunk = os.read(self._replies_r, 1 << 16)
+            if not chunk:
+                raise RuntimeError(f"chromium exited (code {self._process.poll()}) during {method}")
+            self._buffer += chunk
+
+    def charts(self, html: Path, budget_ms: int = 15000) -> dict[str, Any]:
+        """``{divs, svgs, ready}`` of ``html`` after its scripts ran, with no network."""
+        target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self._send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            self._send("Page.enable", session=session)
+            self._send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+            result = self._send(
+                "Runtime.evaluate",
+                {"expression": _COUNT_CHARTS % {"budget": budget_ms}, "awaitPromise": True, "returnByValue": True},
+                session=session,
+                timeout=budget_ms / 1000 + 60,
+            )
+            return json.loads(result["result"]["value"])
+        finally:
+            self._send("Target.closeTarget", {"targetId": target})
+
+    def screenshot(self, html: Path, png: Path, width: int = 1280, height: int = 2400) -> Path:
+        """A PNG of the top of ``html`` once its charts drew."""
+        import base64
+
+        target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self._send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            self._send("Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+            self._send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+            self._send("Runtime.evaluate", {"expression": _COUNT_CHARTS % {"budget": 15000}, "awaitPromise": True}, session=session, timeout=75)
+            data = self._send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+            png.write_bytes(base64.b64decode(data))
+            return png
+        finally:
+            self._send("Target.closeTarget", {"targetId": target})
+
+    def close(self) -> None:
+        """Ask the browser to quit, then make sure it did."""
+        with contextlib.suppress(RuntimeError, TimeoutError, OSError):
+            self._send("Browser.close", timeout=5)
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        for fd in (self._commands_w, self._replies_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._profile.cleanup()
 
 
-def screenshot(html: Path, png: Path, budget_ms: int = 15000) -> Path:
-    """A PNG of the top of ``html`` once its scripts ran."""
-    with tempfile.TemporaryDirectory(prefix="s3f-chromium-") as profile:
-        subprocess.run(
-            [
-                chromium(),
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={profile}",
-                f"--virtual-time-budget={budget_ms}",
-                "--window-size=1280,2400",
-                f"--screenshot={png}",
-                html.resolve().as_uri(),
-            ],
-            capture_output=True,
-            timeout=120,
-            check=True,
-        )
-    return png
-
-
-def assert_charts_drawn(html: Path, minimum: int = 1) -> None:
+def assert_charts_drawn(browser: Browser, html: Path, minimum: int = 1) -> None:
     """Every plotly chart of a report drew in headless Chromium with no network."""
-    dom = rendered_dom(html)
-    divs = dom.count('class="plotly-graph-div')
-    drawn = dom.count('class="main-svg"')
+    seen = browser.charts(html)
+    divs, drawn = seen["divs"], seen["svgs"]
     assert divs >= minimum, f"{html.name}: {divs} charts, expected at least {minimum}"
     # plotly draws two main-svg layers per chart; a chart that did not draw has none.
     assert drawn >= 2 * divs, f"{html.name}: {divs} chart divs but only {drawn} drawn svg layers"

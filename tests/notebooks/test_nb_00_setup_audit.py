@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined
+
 from s3forensics.reports import run_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object):
-    return run_report("00_setup_audit", {}, tmp_path_factory.mktemp("nb00"))
+@pytest.fixture()
+def default_run(default_runs):
+    return default_runs["00_setup_audit"]
 
 
 def test_shows_the_deliberate_gaps_first(default_run) -> None:
@@ -31,7 +31,7 @@ def test_draws_the_coverage_matrices(default_run) -> None:
     assert "Investigation questions per bucket" in html and "From which IP?" in html
 
 
-def test_one_bucket_only(tmp_path) -> None:
+def test_one_bucket_only(demo_sandbox, tmp_path) -> None:
     report = run_report("00_setup_audit", {"BUCKETS": ["s3f-demo-data"], "TOP": 3}, tmp_path)
     text = joined(report.executed)
     assert "s3f-demo-data" in text
@@ -39,5 +39,5 @@ def test_one_bucket_only(tmp_path) -> None:
 
 
 @pytest.mark.chromium
-def test_charts_draw_offline_in_chromium(default_run) -> None:
-    assert_charts_drawn(default_run.html, minimum=3)
+def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
+    assert_charts_drawn(browser, default_run.html, minimum=3)

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined
+
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
 
@@ -17,22 +17,21 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 NOTEBOOK = "02_playbook_unauthorized_access"
 
 
-def case_report(cases: Path) -> tuple[Path, dict]:
-    (folder,) = [p for p in cases.iterdir() if p.is_dir()]
+def case_report(cases: Path | list[Path]) -> tuple[Path, dict]:
+    (folder,) = [p for p in cases.iterdir() if p.is_dir()] if isinstance(cases, Path) else cases
     return folder, json.loads((folder / "incident_report.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object):
-    cases = tmp_path_factory.mktemp("cases")
-    report = run_report(NOTEBOOK, {"CASE_DIR": str(cases)}, tmp_path_factory.mktemp("nb02"))
-    return report, cases
+@pytest.fixture()
+def default_run(default_runs):
+    """The session's default run and the one case folder it wrote (CASE_DIR "" : <home>/cases)."""
+    return default_runs[NOTEBOOK], default_runs.cases(NOTEBOOK)
 
 
 def test_default_is_a_dry_run_on_the_public_archive(default_run, demo_sandbox) -> None:
     from s3forensics import sandbox as sb
 
-    report, cases = default_run
+    _report, cases = default_run
     folder, data = case_report(cases)
     assert data["mode"] == "dry run"
     assert data["facts"]["made_public"] and data["facts"]["logging_disabled"]
@@ -98,6 +97,6 @@ def test_wrong_type_stops_early_with_the_parameter_named(demo_sandbox, tmp_path:
 
 
 @pytest.mark.chromium
-def test_charts_draw_offline_in_chromium(default_run) -> None:
+def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     report, _ = default_run
-    assert_charts_drawn(report.html, minimum=1)
+    assert_charts_drawn(browser, report.html, minimum=1)

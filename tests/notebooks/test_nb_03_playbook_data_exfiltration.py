@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined
+
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
 
@@ -23,21 +23,22 @@ def truth(demo_world: Path) -> dict:
     return {s["id"]: s for s in data["scenarios"]}
 
 
-@pytest.fixture(scope="module")
-def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
-    folder = tmp_path_factory.mktemp("nb03")
-    return folder, run_report(NOTEBOOK, {"CASE_DIR": str(folder / "cases")}, folder / "out")
+@pytest.fixture()
+def default_run(default_runs):
+    """The case folders the session's default run wrote (CASE_DIR "": <home>/cases), and the run."""
+    return default_runs.cases(NOTEBOOK), default_runs[NOTEBOOK]
 
 
 def test_default_follows_the_role_exfiltration(default_run, truth) -> None:
     scenario = truth["role_exfiltration"]
-    tmp_path, report = default_run
+    cases, report = default_run
     text = joined(report.executed)
     assert f"following {scenario['source_ips'][0]}" in text
     assert f"{len(scenario['objects'])} objects" in text and "exports/" in text
     assert f"{scenario['bytes']:,} bytes" in text
     assert "analytics-export" in text and "revoke its sessions" in text
-    (manifest,) = (tmp_path / "cases").glob("*/evidence/manifest.json")
+    (case,) = cases
+    manifest = case / "evidence" / "manifest.json"
     items = {i["name"]: i for i in json.loads(manifest.read_text())["items"]}
     assert items["objects_taken"]["rows"] == len(scenario["objects"])
     assert report.html.read_text().count('class="plotly-graph-div"') >= 3
@@ -62,5 +63,5 @@ def test_a_window_without_logs_stops_with_one_sentence(demo_sandbox, tmp_path: P
 
 
 @pytest.mark.chromium
-def test_charts_draw_offline_in_chromium(default_run) -> None:
-    assert_charts_drawn(default_run[1].html, minimum=3)
+def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
+    assert_charts_drawn(browser, default_run[1].html, minimum=3)

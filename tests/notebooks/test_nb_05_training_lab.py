@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined, last_line
+
 from s3forensics.reports import run_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -64,9 +64,9 @@ def test_wrong_answers_do_not(demo_sandbox, demo_world: Path, scenario: dict, tm
     assert "wrong" in text and "s3_access__" in text  # hints point at the queries
 
 
-@pytest.fixture(scope="module")
-def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
-    return run_report(NOTEBOOK, {}, tmp_path_factory.mktemp("nb05"))  # the sandbox's own ground truth
+@pytest.fixture()
+def default_run(default_runs):
+    return default_runs[NOTEBOOK]  # the sandbox's own ground truth
 
 
 def test_default_empty_answers_brief_and_hint(default_run) -> None:
@@ -79,5 +79,5 @@ def test_default_empty_answers_brief_and_hint(default_run) -> None:
 
 
 @pytest.mark.chromium
-def test_charts_draw_offline_in_chromium(default_run) -> None:
-    assert_charts_drawn(default_run.html, minimum=1)
+def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
+    assert_charts_drawn(browser, default_run.html, minimum=1)

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined
+
 from s3forensics.reports import run_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -16,9 +16,9 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 NOTEBOOK = "06_alarm_tuning"
 
 
-@pytest.fixture(scope="module")
-def default_run(demo_sandbox, tmp_path_factory: pytest.TempPathFactory):
-    return run_report(NOTEBOOK, {}, tmp_path_factory.mktemp("nb06"))
+@pytest.fixture()
+def default_run(default_runs):
+    return default_runs[NOTEBOOK]
 
 
 def test_default_suggests_a_threshold_that_still_catches_the_flood(default_run) -> None:
@@ -41,5 +41,5 @@ def test_a_tight_budget_on_one_minute_periods(demo_sandbox, tmp_path: Path) -> N
 
 
 @pytest.mark.chromium
-def test_charts_draw_offline_in_chromium(default_run) -> None:
-    assert_charts_drawn(default_run.html, minimum=2)
+def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
+    assert_charts_drawn(browser, default_run.html, minimum=2)

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from browser import assert_charts_drawn
 from nb_outputs import joined
-from s3forensics.errors import NotebookError
+
 from s3forensics.reports import run_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
@@ -22,13 +21,14 @@ def _truth(demo_world: Path) -> dict[str, dict]:
     return {s["id"]: s for s in json.loads((demo_world / "ground_truth.json").read_text())["scenarios"]}
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object) -> Path:
-    return tmp_path_factory.mktemp("reports-01-04")
+@pytest.fixture()
+def reports(demo_sandbox: object, tmp_path: Path) -> Path:
+    """An empty output folder, with the demo account ready."""
+    return tmp_path
 
 
-def test_investigation_shows_every_incident_and_drills_into_the_worst(reports: Path, demo_world: Path) -> None:
-    result = run_report("01_anomaly_investigation", {}, reports)
+def test_investigation_shows_every_incident_and_drills_into_the_worst(default_runs, demo_world: Path) -> None:
+    result = default_runs["01_anomaly_investigation"]
     text = joined(result.executed)
     truth = _truth(demo_world)
     for detection in ("request_rate_spike", "secret_file_probing", "large_egress", "bucket_made_public", "mass_delete"):
@@ -49,9 +49,10 @@ def test_investigation_focus_on_the_exfiltration_ip(reports: Path, demo_world: P
     assert len(shown) >= 10, "the largest objects read should be on the first page"
 
 
-@pytest.fixture(scope="module")
-def periodic(reports: Path):
-    return run_report("04_periodic_report", {"DAYS": 7}, reports)
+@pytest.fixture()
+def periodic(default_runs):
+    """The default run: the week of the demo world (END 2026-11-23, DAYS 7)."""
+    return default_runs["04_periodic_report"]
 
 
 def test_periodic_report_lists_findings_and_coverage_gaps(periodic) -> None:
@@ -66,6 +67,7 @@ def test_periodic_report_lists_findings_and_coverage_gaps(periodic) -> None:
 
 
 def test_scheduled_report_on_an_empty_window_exits_non_zero(reports: Path) -> None:
+    """As cron runs it: exit 1, the failing cell and the reason on stderr, no page, the failed copy kept."""
     exe = str(Path(sys.executable).with_name("s3forensics"))
     out = subprocess.run(
         [exe, "report", "04_periodic_report", "-p", "END", "2026-10-01T00:00:00Z", "-p", "DAYS", "1", "--output", str(reports)],
@@ -76,7 +78,10 @@ def test_scheduled_report_on_an_empty_window_exits_non_zero(reports: Path) -> No
     )
     assert out.returncode == 1
     assert "failed in cell" in out.stderr and "No access-log rows between 2026-09-30 00:00 and 2026-10-01 00:00 UTC" in out.stderr
-    assert not (reports / "04_periodic_report.html").exists() or "DAYS" not in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (reports / "04_periodic_report.html").exists()
+    assert not (reports / "04_periodic_report.ipynb").exists()
+    assert (reports / "04_periodic_report.failed.ipynb").exists()
 
 
 def test_wrong_parameter_type_stops_before_running(reports: Path) -> None:
@@ -96,13 +101,6 @@ def test_report_window_rejects_bad_days() -> None:
     assert (end - start).days == 1 and end.isoformat() == "2026-11-23T00:00:00+00:00"
 
 
-def test_failed_run_keeps_no_html(reports: Path) -> None:
-    with pytest.raises(NotebookError, match="No access-log rows"):
-        run_report("04_periodic_report", {"END": "2026-10-01T00:00:00Z", "DAYS": 1}, reports, stem="empty")
-    assert not (reports / "empty.html").exists()
-    assert (reports / "empty.failed.ipynb").exists()
-
-
 @pytest.mark.chromium
-def test_periodic_report_charts_draw_offline_in_chromium(periodic) -> None:
-    assert_charts_drawn(periodic.html, minimum=2)
+def test_periodic_report_charts_draw_offline_in_chromium(periodic, browser) -> None:
+    assert_charts_drawn(browser, periodic.html, minimum=2)

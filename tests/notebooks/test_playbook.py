@@ -194,7 +194,7 @@ def test_fix_first_ranks_severity_then_questions_unlocked() -> None:
 
 def test_an_unreachable_account_stops_with_one_sentence() -> None:
     results = [CheckResult("s3_access_logging_enabled", "b", Status.UNKNOWN, "high", "could not connect to http://127.0.0.1:9", "r")]
-    with pytest.raises(Exception, match="could not be checked .*could not connect"):
+    with pytest.raises(Exception, match=r"could not be checked .*could not connect"):
         playbook.require_reachable(results)
 
 
@@ -208,7 +208,10 @@ def test_expect_names_the_wrong_parameter(params: dict, name: str) -> None:
 
 
 def test_expect_accepts_whole_numbers_for_floats() -> None:
-    playbook.expect(THRESHOLD=(500, float), APPLY=(False, bool), BUCKETS=([], list))
+    # It raises on a wrong type (above); here it must return quietly for each right one.
+    assert playbook.expect(THRESHOLD=(500, float), APPLY=(False, bool), BUCKETS=([], list)) is None
+    with pytest.raises(ParameterError, match="THRESHOLD"):
+        playbook.expect(THRESHOLD=(True, float))  # a boolean is not a number, even though bool is an int
 
 
 def test_alarm_catches_overlap() -> None:

@@ -6,19 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
+from browser import assert_charts_drawn
 
 from s3forensics.errors import NotebookError, ParameterError
 from s3forensics.reports import coerce_parameters, find_notebook, run_report
 
-from browser import assert_charts_drawn
-
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def investigation_report(tmp_path_factory: pytest.TempPathFactory, demo_sandbox: object):
-    out = tmp_path_factory.mktemp("reports")
-    return run_report("01_anomaly_investigation", {}, out)
+@pytest.fixture()
+def investigation_report(default_runs):
+    return default_runs["01_anomaly_investigation"]
 
 
 def test_report_is_written_with_its_charts(investigation_report) -> None:
@@ -40,8 +38,8 @@ def test_report_shows_the_flood_ip_on_top(investigation_report, demo_world: Path
 
 
 @pytest.mark.chromium
-def test_charts_draw_in_headless_chromium_offline(investigation_report) -> None:
-    assert_charts_drawn(investigation_report.html, minimum=4)
+def test_charts_draw_in_headless_chromium_offline(investigation_report, browser) -> None:
+    assert_charts_drawn(browser, investigation_report.html, minimum=4)
 
 
 def test_unknown_parameter_is_refused() -> None:

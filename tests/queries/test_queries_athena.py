@@ -42,7 +42,7 @@ def _seed(endpoint: str, header: list[tuple[str, str]], rows: list[list[str | No
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=10) as resp:
         assert resp.status == 201
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-
 import queries_synthetic as synth
 from queries_pandas_reference import REFERENCES, records
+
 from s3forensics import queries as q
 from s3forensics.engines import get_engine
 from s3forensics.engines.duckdb_engine import DuckDBEngine
@@ -129,7 +129,7 @@ def test_empty_cache_exposes_empty_canonical_tables(tmp_path: Path) -> None:
 
 def test_register_rejects_missing_columns_and_unknown_tables() -> None:
     eng = DuckDBEngine(cache_dir="/nonexistent")
-    with pytest.raises(QueryError, match="lacks canonical columns: .*remote_ip"):
+    with pytest.raises(QueryError, match=r"lacks canonical columns: .*remote_ip"):
         eng.register("s3_access", pd.DataFrame({"bucket": ["b"]}))
     with pytest.raises(QueryError, match="unknown logical table 'elb'"):
         eng.register("elb", pd.DataFrame())

@@ -16,34 +16,51 @@ from s3forensics.errors import ConfigError, ParameterError, QueryError
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("S3F_UPDATE_GOLDEN") == "1"
+#: Rewrites every golden file on purpose (``make goldens``); review the diff before committing.
+REGENERATE = "S3F_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/queries/test_queries_render.py -k golden"
+DIALECTS = ("athena", "duckdb")
 WINDOW = {"start": "2026-11-16T00:00:00Z", "end": "2026-11-23T00:00:00Z"}
+#: A fixed value for each required parameter other than the window (one without a default).
 REQUIRED = {"actor": "203.0.113.50"}
-MINE = sorted(query.id for query in q.list_queries() if not query.id.startswith("detect__"))
+#: Every query file of the library, read from the folder itself, not through list_queries().
+QUERY_IDS = sorted(path.stem for path in q.QUERIES_DIR.glob("*.sql"))
 
 
 def _params(query: q.Query) -> dict:
-    return {**WINDOW, **{k: v for k, v in REQUIRED.items() if k in query.param_names and query.param(k).required}}
+    """The window, plus a fixed value for each other required parameter; the rest take their declared defaults."""
+    required = [p.name for p in query.params if p.required and p.name not in WINDOW]
+    missing = [name for name in required if name not in REQUIRED]
+    assert not missing, f"{query.id}: give required parameter(s) {', '.join(missing)} a fixed value in REQUIRED"
+    return {**WINDOW, **{name: REQUIRED[name] for name in required}}
 
 
 def test_every_query_in_the_library_loads() -> None:
     loaded = q.list_queries()
-    assert len(MINE) >= 12
+    assert [query.id for query in loaded] == QUERY_IDS
     for query in loaded:
         assert query.description and query.path.is_file()
         assert query.has_window, f"{query.id} takes no start/end window"
 
 
-@pytest.mark.parametrize("dialect", ["athena", "duckdb"])
-@pytest.mark.parametrize("query_id", MINE)
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("query_id", QUERY_IDS)
 def test_rendered_sql_matches_golden(query_id: str, dialect: str) -> None:
     query = q.load_query(query_id)
     tables = {"s3_access": "s3forensics.s3_access", "cloudtrail": "s3forensics.cloudtrail"} if dialect == "athena" else None
     sql = q.render(query, _params(query), dialect=dialect, tables=tables) + "\n"
     path = GOLDEN / f"{query_id}.{dialect}.sql"
-    if UPDATE or not path.exists():
+    if UPDATE:
         path.write_text(sql)
-    assert sql == path.read_text(), f"rendered SQL of {query_id} for {dialect} changed; review and update with S3F_UPDATE_GOLDEN=1"
-    assert ":" + "start" not in sql
+    assert path.is_file(), f"no golden SQL {path} for {query_id} on {dialect}; review the rendered SQL, then write it on purpose with: {REGENERATE}"
+    assert sql == path.read_text(), f"rendered SQL of {query_id} for {dialect} differs from {path}; review, then regenerate on purpose with: {REGENERATE}"
+    tree = sqlglot.parse_one(sql, read="trino" if dialect == "athena" else "duckdb")
+    assert [node.sql() for node in tree.find_all(exp.Placeholder)] == [], "a parameter was left unbound"
+
+
+def test_no_stale_golden_file() -> None:
+    expected = {f"{query_id}.{dialect}.sql" for query_id in QUERY_IDS for dialect in DIALECTS}
+    stale = sorted(path.name for path in GOLDEN.iterdir() if path.name not in expected)
+    assert stale == [], f"golden files in {GOLDEN} whose query no longer exists (delete them): {', '.join(stale)}"
 
 
 def test_athena_partition_predicate_covers_the_window_days() -> None:
@@ -84,9 +101,9 @@ def test_array_parameter_binds_each_item_as_literal() -> None:
         ("varchar", "x", "x"),
         ("array(varchar)", '["a", "b"]', ("a", "b")),
         ("array(varchar)", "a, b", ("a", "b")),
-        ("timestamp", "2026-11-16T01:00:00+01:00", dt.datetime(2026, 11, 16, tzinfo=dt.timezone.utc)),
-        ("timestamp", dt.datetime(2026, 11, 16), dt.datetime(2026, 11, 16, tzinfo=dt.timezone.utc)),
-        ("timestamp", dt.date(2026, 11, 16), dt.datetime(2026, 11, 16, tzinfo=dt.timezone.utc)),
+        ("timestamp", "2026-11-16T01:00:00+01:00", dt.datetime(2026, 11, 16, tzinfo=dt.UTC)),
+        ("timestamp", dt.datetime(2026, 11, 16), dt.datetime(2026, 11, 16, tzinfo=dt.UTC)),
+        ("timestamp", dt.date(2026, 11, 16), dt.datetime(2026, 11, 16, tzinfo=dt.UTC)),
     ],
 )
 def test_coerce_accepts(type_: str, value: object, expected: object) -> None:
@@ -213,7 +230,7 @@ def test_duckdb_rewrites_give_trino_answers() -> None:
     con.execute("SET TimeZone = 'UTC'")
     f, p, h, n, c = con.execute(rendered).fetchone()
     assert f == "2026-11-16 05:07"
-    assert p == dt.datetime(2019, 2, 6, 0, 0, 38, tzinfo=dt.timezone.utc)
+    assert p == dt.datetime(2019, 2, 6, 0, 0, 38, tzinfo=dt.UTC)
     assert (h, n, c) == ("www.example.com", None, 0)
     with pytest.raises(QueryError, match="literal format"):
         to_duckdb(sqlglot.parse_one("SELECT format_datetime(t, fmt) FROM x", read="trino"), "x__y")

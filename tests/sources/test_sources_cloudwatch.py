@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.sandbox
 
 #: Three hours of events starting two days before now, on the hour: in the past (and their
 #: windows complete), and well within the 14 days CloudWatch Logs accepts.
-T0 = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+T0 = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
 
 
 def _ms(t: datetime) -> int:

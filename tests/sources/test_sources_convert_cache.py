@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
 
 from s3forensics.cli import main
+from s3forensics.schema import S3_ACCESS_COLUMNS
 from s3forensics.sources import load_s3_access
 from s3forensics.sources.cache import sync
 from s3forensics.sources.s3_access_format import format_line
-from s3forensics.schema import S3_ACCESS_COLUMNS
 
-T0 = datetime(2020, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2020, 3, 1, tzinfo=UTC)
 
 
 def line(moment, request_id, ua="Mozilla/5.0"):

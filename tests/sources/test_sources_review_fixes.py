@@ -7,7 +7,7 @@ import gzip
 import json
 import random
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pytest
@@ -19,7 +19,7 @@ from s3forensics.sources.convert import json_lines
 from s3forensics.sources.report import MAX_FILE_REJECTS
 from s3forensics.sources.s3_access_format import format_line
 
-T0 = datetime(2020, 3, 1, tzinfo=timezone.utc)
+T0 = datetime(2020, 3, 1, tzinfo=UTC)
 
 
 def line(moment, request_id, ua="Mozilla/5.0"):

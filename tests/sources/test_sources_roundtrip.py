@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from hypothesis import HealthCheck, assume, given, settings
@@ -26,7 +26,7 @@ token = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, blac
 optional_token = st.one_of(st.none(), token)
 number = st.one_of(st.none(), st.integers(min_value=0, max_value=2**63 - 1))
 times = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(timezone.utc)
+    min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
 ).map(lambda t: t.replace(microsecond=0))
 
 
@@ -39,7 +39,7 @@ def records(draw):
         "remote_ip": draw(optional_token),
         "requester": draw(optional_token),
         "request_id": draw(token),
-        "operation": draw(st.one_of(st.sampled_from(sorted(BARE_DASH_OPERATIONS) + ["REST.GET.OBJECT"]), token)),
+        "operation": draw(st.one_of(st.sampled_from([*sorted(BARE_DASH_OPERATIONS), "REST.GET.OBJECT"]), token)),
         "key": draw(optional_token),
         "http_status": draw(st.one_of(st.none(), st.integers(100, 599))),
         "error_code": draw(optional_token),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.sandbox
 
 ACCOUNT = "111122223333"
 DAYS = range(10, 21)  # one object per day, 2026-11-10 .. 2026-11-20, written at 12:00
-START = datetime(2026, 11, 16, tzinfo=timezone.utc)
-END = datetime(2026, 11, 18, tzinfo=timezone.utc)
+START = datetime(2026, 11, 16, tzinfo=UTC)
+END = datetime(2026, 11, 18, tzinfo=UTC)
 
 
 def _line(moment: datetime, request_id: str) -> str:
@@ -37,7 +37,7 @@ def _line(moment: datetime, request_id: str) -> str:
 
 
 def _day(d: int) -> datetime:
-    return datetime(2026, 11, d, 12, tzinfo=timezone.utc)
+    return datetime(2026, 11, d, 12, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def mixed(sandbox):
     # from 2025 to the window still finds it.
     for day in (29, 30, 31):
         s3.put_object(Bucket=logs, Key=f"s3-access/data/2025-12-{day}-12-00-00-00000000000000{day}",
-                      Body=_line(datetime(2025, 12, day, 12, tzinfo=timezone.utc), f"OLD{day}").encode())
+                      Body=_line(datetime(2025, 12, day, 12, tzinfo=UTC), f"OLD{day}").encode())
     odd = "s3-access/data/202512340000/us-east-1/s3f-demo-data/2026/11/17/2026-11-17-12-00-00-00000000000000AA"
     s3.put_object(Bucket=logs, Key=odd, Body=_line(_day(17), "ODD").encode())
     wanted["odd"].add(odd)

@@ -1,0 +1,80 @@
+WITH moves AS (
+  SELECT
+    bucket_name AS bucket,
+    source_ip_address AS source_ip,
+    COALESCE(user_identity_arn, user_identity_account_id) AS principal,
+    user_identity_account_id AS account,
+    CASE
+      WHEN event_name = 'PutBucketReplication'
+      THEN 'replication configured'
+      ELSE 'read by another account'
+    END AS kind,
+    event_name,
+    object_key AS key,
+    COALESCE(request_id, event_id) AS request_id,
+    COALESCE(bytes_transferred_out, 0) AS bytes_out,
+    event_time AS time
+  FROM cloudtrail AS cloudtrail
+  WHERE
+    event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+    AND event_source = 's3.amazonaws.com'
+    AND error_code IS NULL
+    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
+    AND (
+      event_name = 'PutBucketReplication'
+      OR (
+        event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
+        AND NOT user_identity_account_id IS NULL
+        AND user_identity_account_id <> COALESCE(recipient_account_id, '')
+        AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), user_identity_account_id)
+        AND COALESCE(user_identity_type, '') <> 'AWSService'
+      )
+    )
+  UNION ALL
+  SELECT
+    bucket,
+    remote_ip AS source_ip,
+    requester AS principal,
+    REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2) AS account,
+    'copied by another account' AS kind,
+    operation AS event_name,
+    key,
+    request_id,
+    COALESCE(bytes_sent, 0) AS bytes_out,
+    time
+  FROM s3_access AS s3_access
+  WHERE
+    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+    AND operation IN ('REST.COPY.OBJECT_GET', 'REST.COPY.PART_GET')
+    AND http_status < 300
+    AND ARRAY_LENGTH(CAST([] AS TEXT[])) > 0
+    AND NOT ARRAY_CONTAINS(
+      CAST([] AS TEXT[]),
+      COALESCE(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2), '')
+    )
+    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
+)
+SELECT
+  bucket,
+  source_ip,
+  principal,
+  kind,
+  MAX(account) AS account,
+  MIN(time) AS first_seen,
+  MAX(time) AS last_seen,
+  COUNT(*) AS event_count,
+  SUM(bytes_out) AS bytes,
+  COUNT(DISTINCT key) AS objects,
+  ARRAY_TO_STRING(ARRAY_AGG(DISTINCT event_name), ', ') AS operation_names,
+  ARRAY_SLICE(ARRAY_AGG(DISTINCT key), 1, 10) AS sample_keys,
+  ARRAY_SLICE(ARRAY_AGG(DISTINCT request_id), 1, 10) AS sample_request_ids
+FROM moves
+GROUP BY
+  bucket,
+  source_ip,
+  principal,
+  kind
+HAVING
+  COUNT(DISTINCT key) >= 1 OR kind = 'replication configured'

@@ -1,0 +1,119 @@
+WITH history AS (
+  SELECT
+    bucket,
+    remote_ip,
+    COALESCE(requester, '') AS principal_key,
+    time
+  FROM (
+    SELECT
+      *
+    FROM s3forensics.s3_access
+    WHERE
+      "date" BETWEEN '2026/11/16' AND '2026/11/22'
+  ) AS s3_access
+  WHERE
+    time >= DATE_ADD('DAY', -14, CAST('2026-11-16 00:00:00' AS TIMESTAMP))
+    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+), bucket_start AS (
+  SELECT
+    bucket,
+    MIN(time) AS data_start
+  FROM history
+  GROUP BY
+    bucket
+), ip_first AS (
+  SELECT
+    bucket,
+    remote_ip,
+    MIN(time) AS first_time
+  FROM history
+  GROUP BY
+    bucket,
+    remote_ip
+), principal_first AS (
+  SELECT
+    bucket,
+    principal_key,
+    MIN(time) AS first_time
+  FROM history
+  WHERE
+    principal_key <> ''
+  GROUP BY
+    bucket,
+    principal_key
+), reads AS (
+  SELECT
+    bucket,
+    remote_ip,
+    COALESCE(requester, '') AS principal_key,
+    COUNT(*) AS n,
+    SUM(COALESCE(bytes_sent, 0)) AS b,
+    APPROX_DISTINCT(key) AS keys,
+    MIN(time) AS first_time,
+    MAX(time) AS last_time,
+    MIN(key) AS key_a,
+    MAX(key) AS key_b,
+    MIN(request_id) AS request_a,
+    MAX(request_id) AS request_b
+  FROM (
+    SELECT
+      *
+    FROM s3forensics.s3_access
+    WHERE
+      "date" BETWEEN '2026/11/16' AND '2026/11/22'
+  ) AS s3_access
+  WHERE
+    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+    AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
+    AND http_status < 400
+    AND (
+      NOT requester IS NULL OR NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), bucket)
+    )
+    AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
+    AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
+  GROUP BY
+    bucket,
+    remote_ip,
+    COALESCE(requester, '')
+), judged AS (
+  SELECT
+    r.*,
+    i.first_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND i.first_time >= DATE_ADD('HOUR', 24, s.data_start) AS new_ip,
+    COALESCE(
+      p.first_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+      AND p.first_time >= DATE_ADD('HOUR', 24, s.data_start),
+      FALSE
+    ) AS new_principal
+  FROM reads AS r
+  JOIN bucket_start AS s
+    ON s.bucket = r.bucket
+  JOIN ip_first AS i
+    ON i.bucket = r.bucket AND i.remote_ip = r.remote_ip
+  LEFT JOIN principal_first AS p
+    ON p.bucket = r.bucket AND p.principal_key = r.principal_key
+)
+SELECT
+  bucket,
+  remote_ip AS source_ip,
+  NULLIF(principal_key, '') AS principal,
+  first_time AS first_seen,
+  last_time AS last_seen,
+  n AS event_count,
+  b AS bytes,
+  keys AS objects,
+  CASE
+    WHEN new_ip AND new_principal
+    THEN 'IP and principal'
+    WHEN new_ip
+    THEN 'IP'
+    ELSE 'principal'
+  END AS new_what,
+  ARRAY[key_a, key_b] AS sample_keys,
+  ARRAY[request_a, request_b] AS sample_request_ids
+FROM judged
+WHERE
+  (
+    new_ip OR new_principal
+  ) AND n >= 5
