@@ -161,6 +161,44 @@ def render_html(executed: Path, html: Path) -> Path:
     return html
 
 
+class _KernelLoopNoise(logging.Filter):
+    """Keep the kernel client's event-loop errors off stderr, in this module's debug log.
+
+    When a cell fails, papermill shuts the kernel down while messages may still be in flight;
+    tornado then logs ``Exception in callback ...`` with a traceback from zmq's stream. The run
+    has already been judged (the failing cell is reported in one sentence), so the record is
+    kept at debug level, in one line, and not shown to the user.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or not _from_kernel_client(record.exc_info[2]):
+            return True  # anything else the loop logs is shown as usual
+        exc = record.exc_info[1]
+        log.debug("kernel channel error after the run (not shown): %s: %s", type(exc).__name__, exc)
+        return False
+
+
+def _from_kernel_client(tb: Any) -> bool:
+    """True when a traceback passes through zmq's or jupyter_client's code."""
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "/zmq/" in filename or "/jupyter_client/" in filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+_KERNEL_LOOP_LOGGERS = ("tornado.application", "tornado.general", "asyncio")
+
+
+def _mute_kernel_loop_errors() -> None:
+    """Install :class:`_KernelLoopNoise` once on the loggers the kernel client's loop writes to."""
+    for name in _KERNEL_LOOP_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _KernelLoopNoise) for f in logger.filters):
+            logger.addFilter(_KernelLoopNoise())
+
+
 def run_report(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
@@ -177,6 +215,7 @@ def run_report(
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    _mute_kernel_loop_errors()
     path = find_notebook(notebook)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,11 @@ A default run is the committed notebook executed as it stands (papermill injects
 when no parameter is given), on the demo account, the way `make demo` and a scheduled
 job run it. Every test about a notebook's default behaviour reads that one run's executed
 copy and HTML; tests that need other parameters run their own.
+
+``make test`` spreads the suite over pytest-xdist workers file by file (``--dist loadfile``),
+so the tests of one notebook's default run must live in one module: that module's worker
+runs the notebook, once. :class:`DefaultRuns` refuses a second module asking for the same
+notebook, which would run it again on the other worker.
 """
 
 from __future__ import annotations
@@ -19,45 +24,6 @@ from s3forensics.reports import Report, list_notebooks, run_report
 #: Every notebook the kit ships, by name.
 NOTEBOOKS = tuple(path.stem for path in list_notebooks())
 
-#: Under ``make test`` (pytest-xdist, two workers) every test that reads a notebook's runs
-#: stays in that notebook's group, so a default run executes on one worker only. Two groups
-#: of about equal execution time: each notebook module's runs, measured on this machine.
-_GROUPS = {
-    "00_setup_audit": "notebooks-a",
-    "01_anomaly_investigation": "notebooks-a",
-    "04_periodic_report": "notebooks-a",
-    "06_alarm_tuning": "notebooks-a",
-    "02_playbook_unauthorized_access": "notebooks-b",
-    "03_playbook_data_exfiltration": "notebooks-b",
-    "05_training_lab": "notebooks-b",
-}
-_MODULE_NOTEBOOKS = {
-    "test_nb_00_setup_audit": "00_setup_audit",
-    "test_nb_02_playbook_unauthorized_access": "02_playbook_unauthorized_access",
-    "test_nb_03_playbook_data_exfiltration": "03_playbook_data_exfiltration",
-    "test_nb_05_training_lab": "05_training_lab",
-    "test_nb_06_alarm_tuning": "06_alarm_tuning",
-    "test_nb_investigation_and_report": "01_anomaly_investigation",
-    "test_reports": "01_anomaly_investigation",
-}
-
-
-def notebook_group(name: str) -> str:
-    """The xdist group of the tests about notebook ``name``."""
-    return _GROUPS[name]
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put each test of a notebook into that notebook's xdist group."""
-    assert set(_GROUPS) == set(NOTEBOOKS), f"every notebook needs a group: {sorted(set(NOTEBOOKS) ^ set(_GROUPS))}"
-    for item in items:
-        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
-        name = _MODULE_NOTEBOOKS.get(module)
-        if module == "test_default_runs" and hasattr(item, "callspec"):
-            name = item.callspec.params.get("name")
-        if name:
-            item.add_marker(pytest.mark.xdist_group(notebook_group(name)))
-
 
 class DefaultRuns:
     """Notebook name -> its one default run this session (executed on first request)."""
@@ -67,10 +33,18 @@ class DefaultRuns:
         self._out = out
         self._done: dict[str, Report] = {}
         self._cases: dict[str, list[Path]] = {}
+        self._owner: dict[str, str] = {}
 
-    def __getitem__(self, name: str) -> Report:
+    def get(self, name: str, module: str) -> Report:
+        """The default run of ``name``, asked for by test module ``module``."""
         if name not in NOTEBOOKS:
             raise KeyError(f"no notebook {name!r}; the kit has {NOTEBOOKS}")
+        owner = self._owner.setdefault(name, module)
+        if owner != module:
+            raise AssertionError(
+                f"the default run of {name} is read by {owner} and {module}: keep the tests of one "
+                "notebook's default run in one module, or another xdist worker runs it again"
+            )
         if name not in self._done:
             from s3forensics.config import home_dir
 
@@ -82,16 +56,36 @@ class DefaultRuns:
             self._cases[name] = sorted(p for p in after - before if p.is_dir())
         return self._done[name]
 
-    def cases(self, name: str) -> list[Path]:
+    def cases(self, name: str, module: str) -> list[Path]:
         """The case folders the default run of ``name`` wrote."""
-        self[name]
+        self.get(name, module)
         return self._cases[name]
 
 
+class ModuleRuns:
+    """The session's default runs as one test module sees them: ``default_runs[name]``."""
+
+    def __init__(self, runs: DefaultRuns, module: str) -> None:
+        self._runs = runs
+        self._module = module
+
+    def __getitem__(self, name: str) -> Report:
+        return self._runs.get(name, self._module)
+
+    def cases(self, name: str) -> list[Path]:
+        return self._runs.cases(name, self._module)
+
+
 @pytest.fixture(scope="session")
-def default_runs(demo_account: object, tmp_path_factory: pytest.TempPathFactory) -> DefaultRuns:
-    """The session's default run of each notebook."""
+def session_default_runs(demo_account: object, tmp_path_factory: pytest.TempPathFactory) -> DefaultRuns:
+    """The session's default run of each notebook (on this worker)."""
     return DefaultRuns(demo_account, tmp_path_factory.mktemp("default-runs"))
+
+
+@pytest.fixture()
+def default_runs(session_default_runs: DefaultRuns, request: pytest.FixtureRequest) -> ModuleRuns:
+    """The default runs, for the requesting test's module."""
+    return ModuleRuns(session_default_runs, request.module.__name__)
 
 
 @pytest.fixture(scope="session")

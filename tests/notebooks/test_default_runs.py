@@ -1,20 +1,19 @@
-"""Every committed notebook runs top to bottom with its defaults, in a fresh kernel.
+"""Every committed notebook's default run is checked, by exactly one test module.
 
-This is what ``pytest --nbval-lax`` asserts of a notebook (each code cell runs without an
-error, in order), checked on the session's one default run of each notebook instead of a
-second execution: with no parameters papermill injects nothing, so the run is the committed
-notebook exactly as a user opens it.
+Each notebook module checks its own default run with :func:`nb_outputs.assert_ran_clean`
+(what ``pytest --nbval-lax`` asserts: each code cell ran in order without an error), on the
+session's one run of it. This module checks that none is left out and that no notebook is
+read by two modules (which would run it twice under ``make test``'s file-by-file workers).
 """
 
 from __future__ import annotations
 
-import nbformat
-import pytest
+import re
+from pathlib import Path
+
 from conftest import NOTEBOOKS
 
-from s3forensics.reports import find_notebook
-
-pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+HERE = Path(__file__).parent
 
 
 def test_the_kit_ships_seven_notebooks() -> None:
@@ -29,16 +28,28 @@ def test_the_kit_ships_seven_notebooks() -> None:
     )
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_every_code_cell_ran_in_order_without_error(default_runs, name: str) -> None:
-    committed = nbformat.read(find_notebook(name), as_version=4)
-    executed = nbformat.read(default_runs[name].executed, as_version=4)
-    sources = [c.source for c in committed.cells if c.cell_type == "code"]
-    # The kernel skips an empty cell, as Jupyter does: only cells with code get a number.
-    ran = [c for c in executed.cells if c.cell_type == "code" and c.source.strip()]
-    assert [c.source for c in ran] == [s for s in sources if s.strip()], f"{name}: the executed copy is not the committed notebook"
-    assert len(executed.cells) == len(committed.cells), f"{name}: cells were added (parameters injected?)"
-    assert [c.execution_count for c in ran] == list(range(1, len(ran) + 1)), f"{name}: cells skipped or run out of order"
-    errors = [(i, o.get("ename")) for i, c in enumerate(ran) for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors, f"{name}: cells raised {errors}"
-    assert all(c.metadata.get("papermill", {}).get("status") == "completed" for c in ran)
+def _default_runs_read(text: str) -> set[str]:
+    """Notebook names a test module reads the default run of (``default_runs[...]``)."""
+    return {_name(ref, text) for ref in re.findall(r"default_runs(?:\[|\.cases\()\s*(\"\w+\"|\w+)", text)}
+
+
+def _name(ref: str, text: str) -> str:
+    """A notebook name written as a literal or as a module constant (``NOTEBOOK = "02_..."``)."""
+    if ref.startswith('"'):
+        return ref.strip('"')
+    constants = dict(re.findall(r'^(\w+) = "(\d\d_\w+)"$', text, flags=re.M))
+    return constants.get(ref, ref)
+
+
+def test_each_default_run_is_read_and_checked_by_one_module() -> None:
+    readers: dict[str, list[str]] = {name: [] for name in NOTEBOOKS}
+    checked: dict[str, list[str]] = {name: [] for name in NOTEBOOKS}
+    for path in sorted(HERE.glob("test_*.py")):
+        text = path.read_text()
+        for name in _default_runs_read(text):
+            assert name in readers, f"{path.name} reads the default run of unknown notebook {name!r}"
+            readers[name].append(path.name)
+        for ref in re.findall(r"assert_ran_clean\(\s*(\"\w+\"|\w+)", text):
+            checked[_name(ref, text)].append(path.name)
+    assert {name: len(mods) for name, mods in readers.items()} == dict.fromkeys(NOTEBOOKS, 1), readers
+    assert checked == readers, "the module that reads a notebook's default run checks that it ran clean"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined
+from nb_outputs import assert_ran_clean, joined
 
 from s3forensics.reports import run_report
 
@@ -41,3 +41,7 @@ def test_one_bucket_only(demo_sandbox, tmp_path) -> None:
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     assert_charts_drawn(browser, default_run.html, minimum=3)
+
+
+def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
+    assert_ran_clean("00_setup_audit", default_run.executed)

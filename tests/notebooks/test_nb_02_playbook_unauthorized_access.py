@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined
+from nb_outputs import assert_ran_clean, joined
 
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
@@ -100,3 +100,7 @@ def test_wrong_type_stops_early_with_the_parameter_named(demo_sandbox, tmp_path:
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     report, _ = default_run
     assert_charts_drawn(browser, report.html, minimum=1)
+
+
+def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
+    assert_ran_clean(NOTEBOOK, default_run[0].executed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined
+from nb_outputs import assert_ran_clean, joined
 
 from s3forensics.errors import NotebookError
 from s3forensics.reports import run_report
@@ -65,3 +65,7 @@ def test_a_window_without_logs_stops_with_one_sentence(demo_sandbox, tmp_path: P
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     assert_charts_drawn(browser, default_run[1].html, minimum=3)
+
+
+def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
+    assert_ran_clean(NOTEBOOK, default_run[1].executed)

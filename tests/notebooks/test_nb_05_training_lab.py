@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined, last_line
+from nb_outputs import assert_ran_clean, joined, last_line
 
 from s3forensics.reports import run_report
 
@@ -81,3 +81,7 @@ def test_default_empty_answers_brief_and_hint(default_run) -> None:
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     assert_charts_drawn(browser, default_run.html, minimum=1)
+
+
+def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
+    assert_ran_clean(NOTEBOOK, default_run.executed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined
+from nb_outputs import assert_ran_clean, joined
 
 from s3forensics.reports import run_report
 
@@ -43,3 +43,7 @@ def test_a_tight_budget_on_one_minute_periods(demo_sandbox, tmp_path: Path) -> N
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     assert_charts_drawn(browser, default_run.html, minimum=2)
+
+
+def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
+    assert_ran_clean(NOTEBOOK, default_run.executed)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from browser import assert_charts_drawn
-from nb_outputs import joined
+from nb_outputs import assert_ran_clean, joined
 
 from s3forensics.reports import run_report
 
@@ -27,8 +28,35 @@ def reports(demo_sandbox: object, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_investigation_shows_every_incident_and_drills_into_the_worst(default_runs, demo_world: Path) -> None:
-    result = default_runs["01_anomaly_investigation"]
+@pytest.fixture()
+def investigation_report(default_runs):
+    """The default run of 01 (the demo world's week)."""
+    return default_runs["01_anomaly_investigation"]
+
+
+def test_report_is_written_with_its_charts(investigation_report) -> None:
+    html = investigation_report.html.read_text()
+    assert investigation_report.html.suffix == ".html"
+    assert html.count('class="plotly-graph-div"') >= 2
+    # plotly.js is inlined once, and nothing is fetched from the internet.
+    assert "plotly.js v" in html or "Plotly=" in html or "window.Plotly" in html
+    assert not re.search(r"<script[^>]+src=[\"']https?://", html)
+
+
+def test_report_shows_the_flood_ip_on_top(investigation_report, demo_world: Path) -> None:
+    truth = json.loads((demo_world / "ground_truth.json").read_text())
+    flood = next(s for s in truth["scenarios"] if s["id"] == "get_flood")
+    html = investigation_report.html.read_text()
+    assert flood["source_ips"][0] in html
+
+
+@pytest.mark.chromium
+def test_charts_draw_in_headless_chromium_offline(investigation_report, browser) -> None:
+    assert_charts_drawn(browser, investigation_report.html, minimum=4)
+
+
+def test_investigation_shows_every_incident_and_drills_into_the_worst(investigation_report, demo_world: Path) -> None:
+    result = investigation_report
     text = joined(result.executed)
     truth = _truth(demo_world)
     for detection in ("request_rate_spike", "secret_file_probing", "large_egress", "bucket_made_public", "mass_delete"):
@@ -78,7 +106,7 @@ def test_scheduled_report_on_an_empty_window_exits_non_zero(reports: Path) -> No
     )
     assert out.returncode == 1
     assert "failed in cell" in out.stderr and "No access-log rows between 2026-09-30 00:00 and 2026-10-01 00:00 UTC" in out.stderr
-    assert "Traceback" not in out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
     assert not (reports / "04_periodic_report.html").exists()
     assert not (reports / "04_periodic_report.ipynb").exists()
     assert (reports / "04_periodic_report.failed.ipynb").exists()
@@ -104,3 +132,8 @@ def test_report_window_rejects_bad_days() -> None:
 @pytest.mark.chromium
 def test_periodic_report_charts_draw_offline_in_chromium(periodic, browser) -> None:
     assert_charts_drawn(browser, periodic.html, minimum=2)
+
+
+def test_every_code_cell_ran_in_order_without_error(investigation_report, periodic) -> None:
+    assert_ran_clean("01_anomaly_investigation", investigation_report.executed)
+    assert_ran_clean("04_periodic_report", periodic.executed)

@@ -2,44 +2,16 @@
 
 from __future__ import annotations
 
-import re
+import logging
+import sys
 from pathlib import Path
 
 import pytest
-from browser import assert_charts_drawn
 
 from s3forensics.errors import NotebookError, ParameterError
-from s3forensics.reports import coerce_parameters, find_notebook, run_report
+from s3forensics.reports import _KernelLoopNoise, coerce_parameters, find_notebook, run_report
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
-
-
-@pytest.fixture()
-def investigation_report(default_runs):
-    return default_runs["01_anomaly_investigation"]
-
-
-def test_report_is_written_with_its_charts(investigation_report) -> None:
-    html = investigation_report.html.read_text()
-    assert investigation_report.html.suffix == ".html"
-    assert html.count('class="plotly-graph-div"') >= 2
-    # plotly.js is inlined once, and nothing is fetched from the internet.
-    assert "plotly.js v" in html or "Plotly=" in html or "window.Plotly" in html
-    assert not re.search(r"<script[^>]+src=[\"']https?://", html)
-
-
-def test_report_shows_the_flood_ip_on_top(investigation_report, demo_world: Path) -> None:
-    import json
-
-    truth = json.loads((demo_world / "ground_truth.json").read_text())
-    flood = next(s for s in truth["scenarios"] if s["id"] == "get_flood")
-    html = investigation_report.html.read_text()
-    assert flood["source_ips"][0] in html
-
-
-@pytest.mark.chromium
-def test_charts_draw_in_headless_chromium_offline(investigation_report, browser) -> None:
-    assert_charts_drawn(browser, investigation_report.html, minimum=4)
 
 
 def test_unknown_parameter_is_refused() -> None:
@@ -71,3 +43,25 @@ def test_timed_out_cell_is_named_and_leaves_no_report(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "slow.html").exists()
     assert not (tmp_path / "out" / "slow.ipynb").exists()
     assert (tmp_path / "out" / "slow.failed.ipynb").exists()
+
+
+def _record_raised_in(filename: str) -> logging.LogRecord:
+    """A tornado-style ``Exception in callback`` record whose traceback ends in ``filename``."""
+    code = compile("raise OSError('Socket operation on non-socket')", filename, "exec")
+    try:
+        exec(code, {})
+    except OSError:
+        info = sys.exc_info()
+    return logging.LogRecord("tornado.application", logging.ERROR, __file__, 1, "Exception in callback %r", ("cb",), info)
+
+
+def test_kernel_channel_errors_stay_off_stderr_and_others_do_not() -> None:
+    """A failing cell's kernel shutdown can leave zmq's stream logging a traceback through
+    tornado (seen under load in ``report`` runs): kept at debug level, never printed. Errors
+    from anywhere else still go through."""
+    noise = _KernelLoopNoise()
+    assert noise.filter(_record_raised_in("/venv/site-packages/zmq/eventloop/zmqstream.py")) is False
+    assert noise.filter(_record_raised_in("/venv/site-packages/jupyter_client/channels.py")) is False
+    assert noise.filter(_record_raised_in("/home/analyst/my_helpers.py")) is True
+    plain = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "no exception here", (), None)
+    assert noise.filter(plain) is True
