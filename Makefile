@@ -2,7 +2,10 @@
 # Each creates .venv when missing, installs exactly the lock (requirements.lock: every package,
 # transitive ones included, at one version with its hashes), then the project itself without
 # dependencies, and reuses the environment after. uv installs it when it can be had (itself
-# taken from the lock, hash-checked, by pip); pip installs the same file otherwise.
+# taken from the lock, hash-checked, by pip); pip installs the same file otherwise. Both
+# compile every module to bytecode at install: where PYTHONDONTWRITEBYTECODE is set, nothing
+# writes .pyc files later, and each process (a notebook's kernel, a test worker, a CLI call)
+# would compile pandas, plotly and the rest from source again (about 2 s each).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -24,13 +27,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(call lock_block,uv) > $(VENV)/uv-lock.txt
 	@if $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(VENV)/uv-lock.txt 2>/dev/null; then \
 	    echo "installing $(LOCK) with uv"; \
-	    $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK) && \
+	    $(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK) && \
 	    $(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .; \
 	else \
 	    echo "uv unavailable; installing $(LOCK) with pip"; \
 	    $(BIN)/python -m pip install --quiet --no-deps --require-hashes -r $(LOCK) && \
 	    $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .; \
 	fi
+	@$(BIN)/python -m compileall -q s3forensics > /dev/null
 	@touch $(STAMP)
 
 # Re-resolves the lock from pyproject.toml on purpose (for Python 3.11+, any platform, with

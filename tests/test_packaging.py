@@ -107,10 +107,27 @@ def test_environment_yml_installs_the_lock() -> None:
 def test_makefile_installs_the_lock_and_the_project_without_dependencies() -> None:
     text = (ROOT / "Makefile").read_text()
     assert re.search(r"^LOCK\s*:=\s*requirements\.lock$", text, re.M)
-    assert "uv pip sync" in text and "--require-hashes $(LOCK)" in text
+    assert "uv pip sync" in text and "--require-hashes --compile-bytecode $(LOCK)" in text
     assert "--require-hashes -r $(LOCK)" in text  # the pip fallback installs the same file
     assert text.count("--no-deps --no-build-isolation -e .") == 2
     assert re.search(r"^test-future:.*\n\tfaketime -f ", text, re.M)
+
+
+def test_installed_modules_come_with_their_bytecode() -> None:
+    """make install compiles every module (uv --compile-bytecode, pip by default, compileall for
+    the kit): with PYTHONDONTWRITEBYTECODE set, nothing would write it later, and every kernel
+    and worker would compile pandas, plotly and the rest from source again."""
+    import importlib.util
+
+    import pandas
+    import plotly.io._renderers
+    import pyarrow
+
+    import s3forensics.investigation
+
+    for module in (pandas, plotly.io._renderers, pyarrow, s3forensics.investigation):
+        cached = Path(importlib.util.cache_from_source(module.__file__))
+        assert cached.is_file(), f"{module.__name__} has no bytecode at {cached}: run make install again"
 
 
 def test_python_requirement() -> None:
@@ -125,9 +142,10 @@ def test_readme_opens_with_the_two_commands() -> None:
     assert "make demo" in first_block and "make test" in first_block
 
 
-def test_ci_runs_make_test_and_the_year_ahead() -> None:
+def test_ci_runs_lint_then_make_test_and_the_year_ahead() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^make test$", ci, re.M) and re.search(r"^make test-future$", ci, re.M)
+    commands = re.findall(r"^make [\w-]+$", ci, re.M)
+    assert commands == ["make lint", "make test", "make test-future"]
     assert "faketime" in ci and "chromium" in ci
 
 
