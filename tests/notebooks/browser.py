@@ -165,10 +165,10 @@ class Browser:
         self._profile.cleanup()
 
 
-def assert_charts_drawn(browser: Browser, html: Path, minimum: int = 1) -> None:
-    """Every plotly chart of a report drew in headless Chromium with no network."""
+def assert_charts_drawn(browser: Browser, html: Path, charts: int) -> None:
+    """The report holds exactly ``charts`` plotly charts, and every one drew in headless Chromium with no network."""
     seen = browser.charts(html)
     divs, drawn = seen["divs"], seen["svgs"]
-    assert divs >= minimum, f"{html.name}: {divs} charts, expected at least {minimum}"
+    assert divs == charts, f"{html.name}: {divs} charts, expected {charts}"
     # plotly draws two main-svg layers per chart; a chart that did not draw has none.
     assert drawn >= 2 * divs, f"{html.name}: {divs} chart divs but only {drawn} drawn svg layers"

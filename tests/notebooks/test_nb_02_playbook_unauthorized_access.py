@@ -99,7 +99,7 @@ def test_wrong_type_stops_early_with_the_parameter_named(demo_sandbox, tmp_path:
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     report, _ = default_run
-    assert_charts_drawn(browser, report.html, minimum=1)
+    assert_charts_drawn(browser, report.html, charts=1)
 
 
 def test_every_code_cell_ran_in_order_without_error(default_run) -> None:

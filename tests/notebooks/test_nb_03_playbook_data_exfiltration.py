@@ -41,7 +41,7 @@ def test_default_follows_the_role_exfiltration(default_run, truth) -> None:
     manifest = case / "evidence" / "manifest.json"
     items = {i["name"]: i for i in json.loads(manifest.read_text())["items"]}
     assert items["objects_taken"]["rows"] == len(scenario["objects"])
-    assert report.html.read_text().count('class="plotly-graph-div"') >= 3
+    assert report.html.read_text().count('class="plotly-graph-div"') == 3
 
 
 def test_following_the_flood_on_the_site(demo_sandbox, truth, tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_a_window_without_logs_stops_with_one_sentence(demo_sandbox, tmp_path: P
 
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
-    assert_charts_drawn(browser, default_run[1].html, minimum=3)
+    assert_charts_drawn(browser, default_run[1].html, charts=3)
 
 
 def test_every_code_cell_ran_in_order_without_error(default_run) -> None:
