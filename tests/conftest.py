@@ -108,12 +108,6 @@ class DemoAccount:
     Seeding costs a reset and an upload of the whole world, so it is done once and again only
     after a test outside the notebooks used the sandbox (``pytest_runtest_setup`` below marks
     it dirty). Tests that use the demo account and change it undo their change themselves.
-
-    The notebooks' Parquet cache of the sandbox survives a reseed: the world uploaded again is
-    the same bytes (same keys, same ETags), so the rows the cache holds are still the account's.
-    It is copied aside before a test outside the notebooks may load something else into it,
-    and put back when the demo account is seeded again; a notebook run after a reseed then
-    reads the cache instead of every log object from the sandbox again.
     """
 
     dirty = True
@@ -138,31 +132,9 @@ class DemoAccount:
             shutil.rmtree(local, ignore_errors=True)
             shutil.copytree(self.world, local)
             upload(local, session=sb.boto_session(self.sandbox))
-            cache = notebook_cache_dir(sandbox=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            if _cache_snapshot().is_dir():
-                shutil.copytree(_cache_snapshot(), cache)
+            shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
             DemoAccount.dirty = False
         return self.sandbox
-
-    @staticmethod
-    def keep_cache() -> None:
-        """Copy the notebooks' sandbox cache aside while it holds the demo world's rows only."""
-        import shutil
-
-        from s3forensics.config import notebook_cache_dir
-
-        cache = notebook_cache_dir(sandbox=True)
-        if not DemoAccount.dirty and cache.is_dir():
-            shutil.rmtree(_cache_snapshot(), ignore_errors=True)
-            shutil.copytree(cache, _cache_snapshot())
-
-
-def _cache_snapshot() -> Path:
-    """Where :meth:`DemoAccount.keep_cache` keeps the demo world's cache (in this worker's home)."""
-    from s3forensics.config import home_dir
-
-    return home_dir() / "demo-world-cache"
 
 
 #: Fixtures whose users keep the demo account as they found it.
@@ -180,7 +152,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that uses the sandbox any other way may change it: seed the demo account again after."""
     names = set(getattr(item, "fixturenames", ()))
     if "sandbox" in names and not names & _DEMO_FIXTURES:
-        DemoAccount.keep_cache()
         DemoAccount.dirty = True
 
 
