@@ -17,7 +17,7 @@ from s3forensics.errors import ConfigError, ParameterError, QueryError
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("S3F_UPDATE_GOLDEN") == "1"
 #: Rewrites every golden file on purpose (``make goldens``); review the diff before committing.
-REGENERATE = "S3F_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/queries/test_queries_render.py -k golden"
+REGENERATE = "make goldens"
 DIALECTS = ("athena", "duckdb")
 WINDOW = {"start": "2026-11-16T00:00:00Z", "end": "2026-11-23T00:00:00Z"}
 #: A fixed value for each required parameter other than the window (one without a default).
