@@ -131,7 +131,8 @@ def write_cloudtrail(cache: Path, rows: int, seed: int = 8) -> None:
 
 def run_catalogue(cache: Path) -> dict:
     """Run every detection over the cache (in this process); returns timings."""
-    from s3forensics.detections import demo_config, run_detections
+    from s3forensics.demo.world import demo_config
+    from s3forensics.detections import run_detections
     from s3forensics.engines.duckdb_engine import DuckDBEngine
 
     started = time.perf_counter()

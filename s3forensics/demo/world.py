@@ -6,6 +6,11 @@ TEST-NET ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from s3forensics.detections.config import DetectionConfig
+
 ACCOUNT_ID = "111122223333"
 REGION = "us-east-1"
 
@@ -46,3 +51,18 @@ def role_arn(name: str) -> str:
 def user_arn(name: str) -> str:
     """ARN of an IAM user in the demo account."""
     return f"arn:aws:iam::{ACCOUNT_ID}:user/{name}"
+
+
+def demo_config() -> DetectionConfig:
+    """The demo world's configuration: the site is public by design, data and archive private."""
+    # Imported here: the sandbox's seed reads this module's names and needs no detections.
+    from s3forensics.detections.config import BucketConfig, DetectionConfig
+
+    return DetectionConfig(
+        buckets={
+            SITE_BUCKET: BucketConfig(profile="public_site"),
+            DATA_BUCKET: BucketConfig(profile="private_data"),
+            ARCHIVE_BUCKET: BucketConfig(profile="private_data"),
+        },
+        own_accounts=(ACCOUNT_ID,),
+    )

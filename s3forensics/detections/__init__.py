@@ -6,7 +6,7 @@ metadata, its logic as a library query (``queries/detect__*.sql``) and its test 
 """
 
 from s3forensics.detections.base import FINDING_COLUMNS, SEVERITIES, Case, Detection
-from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig, demo_config
+from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig
 from s3forensics.detections.registry import DETECTION_IDS, DETECTIONS, get_detection
 from s3forensics.detections.runner import DetectionRun, resolve_params, run_detections
 
@@ -21,7 +21,6 @@ __all__ = [
     "Detection",
     "DetectionConfig",
     "DetectionRun",
-    "demo_config",
     "get_detection",
     "resolve_params",
     "run_detections",

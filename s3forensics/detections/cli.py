@@ -78,7 +78,8 @@ def _params(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig, demo_config
+    from s3forensics.demo.world import demo_config
+    from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig
 
     base = demo_config() if args.demo_config else DetectionConfig()
     buckets = dict(base.buckets)

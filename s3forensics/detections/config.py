@@ -155,17 +155,3 @@ class DetectionConfig:
             if address is not None and any(address.version == net.version and address in net for net in allow.networks()):
                 return True
         return False
-
-
-def demo_config() -> DetectionConfig:
-    """The demo world's configuration: the site is public by design, data and archive private."""
-    from s3forensics.demo.world import ACCOUNT_ID, ARCHIVE_BUCKET, DATA_BUCKET, SITE_BUCKET
-
-    return DetectionConfig(
-        buckets={
-            SITE_BUCKET: BucketConfig(profile="public_site"),
-            DATA_BUCKET: BucketConfig(profile="private_data"),
-            ARCHIVE_BUCKET: BucketConfig(profile="private_data"),
-        },
-        own_accounts=(ACCOUNT_ID,),
-    )

@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.detections.config import DetectionConfig, demo_config
+from s3forensics.demo.world import demo_config
+from s3forensics.detections.config import DetectionConfig
 from s3forensics.detections.runner import DetectionRun, run_detections
 from s3forensics.errors import SourceError
 
