@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "respond": ("s3forensics.actions.cli", "response actions: block, contain, notify, roll back"),
     "automate": ("s3forensics.actions.cli", "the Lambda that blocks and notifies: package, plan, deploy"),
     "report": ("s3forensics.reports", "run a notebook with papermill and render offline HTML"),
-    "demo": ("s3forensics.reports", "the main job: sandbox, demo world, all notebooks, reports"),
+    "demo": ("s3forensics.demo.cli", "the main job: sandbox, demo world, all notebooks, reports"),
 }
 
 

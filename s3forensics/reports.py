@@ -2,8 +2,8 @@
 
 ``s3forensics report NOTEBOOK [-p NAME VALUE]... [--output DIR]`` is made for cron: it
 exits non-zero, naming the failing cell, when execution fails, and then writes no report
-page (only ``<name>.failed.ipynb`` for the post-mortem). ``s3forensics demo`` is the main
-job: sandbox, demo world, every notebook, reports, and the sandbox stopped again.
+page (only ``<name>.failed.ipynb`` for the post-mortem). ``s3forensics demo``, the main job
+of the lab (:mod:`s3forensics.demo.job`), runs every notebook through :func:`run_report`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import ast
 import json
 import logging
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -291,7 +290,7 @@ def _running_cell(notebook: Path) -> str:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``report`` and ``demo`` commands."""
+    """Add the ``report`` command."""
     report = subparsers.add_parser(
         "report",
         help="run a notebook with papermill and render offline HTML (for cron)",
@@ -304,36 +303,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     report.set_defaults(handler=_report)
 
-    demo = subparsers.add_parser(
-        "demo", help="the main job on the embedded default: sandbox, demo world, all notebooks, reports"
-    )
-    demo.add_argument("--output", default="reports")
-    demo.add_argument("--days", type=int, default=7)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--only", action="append", default=[], help="run only these notebooks (names)")
-    demo.add_argument("--keep-sandbox", action="store_true", help="leave the sandbox running afterwards")
-    demo.set_defaults(handler=_demo)
-
 
 def _report(args: argparse.Namespace) -> int:
     path = find_notebook(args.notebook)
     params = coerce_parameters(path, [tuple(p) for p in args.parameter])
     result = run_report(path, params, args.output, timeout=args.timeout)
     print(f"{result.html}  ({result.seconds:.1f}s)")
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from s3forensics.demo.job import run_demo
-
-    reports = run_demo(
-        output_dir=Path(args.output),
-        days=args.days,
-        seed=args.seed,
-        only=args.only or None,
-        keep_sandbox=args.keep_sandbox,
-        progress=lambda line: print(line, file=sys.stderr, flush=True),
-    )
-    for report in reports:
-        print(report.html.resolve())
     return 0

@@ -13,7 +13,7 @@ from s3forensics.errors import ConfigError, SandboxError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``demo-data`` command."""
+    """Add the ``demo-data`` and ``demo`` commands."""
     parser = subparsers.add_parser(
         "demo-data",
         help="generate the demo world's access logs, CloudTrail files and ground truth",
@@ -36,6 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.set_defaults(handler=_demo_data)
+
+    demo = subparsers.add_parser(
+        "demo", help="the main job on the embedded default: sandbox, demo world, all notebooks, reports"
+    )
+    demo.add_argument("--output", default="reports")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--only", action="append", default=[], help="run only these notebooks (names)")
+    demo.add_argument("--keep-sandbox", action="store_true", help="leave the sandbox running afterwards")
+    demo.set_defaults(handler=_demo)
 
 
 def _upload_target() -> tuple[Any, str | None, str]:
@@ -89,3 +99,19 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
         file=sys.stderr,
     )
     print(f"  incidents: {', '.join(summary['scenarios'])}; ground truth: {summary['ground_truth']}", file=sys.stderr)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from s3forensics.demo.job import run_demo
+
+    reports = run_demo(
+        output_dir=Path(args.output),
+        days=args.days,
+        seed=args.seed,
+        only=args.only or None,
+        keep_sandbox=args.keep_sandbox,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    for report in reports:
+        print(report.html.resolve())
+    return 0
