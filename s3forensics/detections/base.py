@@ -6,8 +6,8 @@ its logic (``queries/detect__<id>.sql``, so it runs on Athena too), the ranges i
 parameters must stay within, and its test cases: at least one that fires and one near
 miss that must not. Cases are small lists of canonical rows built with :func:`access` and
 :func:`trail`, so a reader sees the whole story of the case beside the detection; a firing
-case also states, with :func:`finding`, the findings it must produce (actor, bucket,
-window and counts), worked out from its rows.
+case also states, with :func:`finding` (or :func:`run_finding` for one evenly spaced run of
+rows), the findings it must produce (actor, bucket, window and counts), worked out from its rows.
 """
 
 from __future__ import annotations
@@ -191,6 +191,31 @@ class Detection:
     def defaults(self) -> dict[str, Any]:
         """Parameter name -> default value."""
         return {p.name: p.default for p in self.parameters()}
+
+
+
+def run_finding(
+    n: int,
+    *,
+    bucket: str | None,
+    source_ip: str | None,
+    principal: str | None,
+    every: dt.timedelta = dt.timedelta(seconds=1),
+    size: int = CASE_BYTES,
+    at: dt.datetime = CASE_AT,
+) -> dict[str, Any]:
+    """The :func:`finding` of one run of ``n`` events as :func:`access` and :func:`trail` lay
+    them out: one every ``every`` from ``at``, ``size`` bytes each (``0`` for a detection that
+    does not measure bytes)."""
+    return finding(
+        bucket=bucket,
+        source_ip=source_ip,
+        principal=principal,
+        first_seen=at,
+        last_seen=at + (n - 1) * every,
+        event_count=n,
+        bytes=n * size,
+    )
 
 
 def _fill(template: Any, i: int) -> Any:

@@ -9,8 +9,6 @@ from typing import Any
 from s3forensics.detections.base import (
     CASE_ACCOUNT,
     CASE_ADMIN,
-    CASE_AT,
-    CASE_BYTES,
     CASE_DATA,
     CASE_IP,
     CASE_SITE,
@@ -18,7 +16,7 @@ from s3forensics.detections.base import (
     Case,
     Detection,
     access,
-    finding,
+    run_finding,
     trail,
 )
 
@@ -35,7 +33,7 @@ _SSEC_WRITES = 6
 
 def _one_call(bucket: str | None = CASE_DATA) -> dict[str, Any]:
     """The finding of one default :func:`trail` call (the case admin, at :data:`CASE_AT`), no bytes."""
-    return finding(bucket=bucket, source_ip=CASE_TRAIL_IP, principal=_ADMIN, first_seen=CASE_AT, last_seen=CASE_AT, event_count=1, bytes=0)
+    return run_finding(1, bucket=bucket, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0)
 
 
 def _policy(principal: object) -> str:
@@ -148,15 +146,7 @@ CROSS_ACCOUNT_COPY = Detection(
             ),
             # The rows carry no bytes_transferred_out: 0 bytes.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=CASE_TRAIL_IP,
-                    principal=_FOREIGN_ROLE,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_FOREIGN_READS - 1) * _SEC,
-                    event_count=_FOREIGN_READS,
-                    bytes=0,
-                ),
+                run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_FOREIGN_ROLE, size=0),
             ),
         ),
         Case(
@@ -192,15 +182,7 @@ MASS_DELETE = Detection(
             s3_access=access(_BATCH_DELETES, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_ADMIN, key="exports/part-{i}.parquet", bytes_sent=None),
             # Bytes deleted: the object_size of each row.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=CASE_IP,
-                    principal=_ADMIN,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_BATCH_DELETES - 1) * _SEC,
-                    event_count=_BATCH_DELETES,
-                    bytes=_BATCH_DELETES * CASE_BYTES,
-                ),
+                run_finding(_BATCH_DELETES, bucket=CASE_DATA, source_ip=CASE_IP, principal=_ADMIN),
             ),
         ),
         Case(
@@ -236,15 +218,7 @@ SSEC_REENCRYPTION = Detection(
             cloudtrail=trail(_SSEC_WRITES, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec),
             # The rows carry no bytes_transferred_in: 0 bytes.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=CASE_TRAIL_IP,
-                    principal=_ADMIN,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_SSEC_WRITES - 1) * _SEC,
-                    event_count=_SSEC_WRITES,
-                    bytes=0,
-                ),
+                run_finding(_SSEC_WRITES, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),
             ),
         ),
         Case("kms_rewrites", False, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_kms)),

@@ -7,15 +7,13 @@ from typing import Any
 
 from s3forensics.detections.base import (
     CASE_ACCOUNT,
-    CASE_AT,
-    CASE_BYTES,
     CASE_DATA,
     CASE_IP,
     CASE_SITE,
     Case,
     Detection,
     access,
-    finding,
+    run_finding,
 )
 
 _NUCLEI = "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))"
@@ -41,15 +39,7 @@ _SIG = "a3f1" * 16
 
 def _insecure_finding() -> dict[str, Any]:
     """The finding of ``_INSECURE`` signed requests by ``_USER`` over a weak transport."""
-    return finding(
-        bucket=CASE_DATA,
-        source_ip=CASE_IP,
-        principal=_USER,
-        first_seen=CASE_AT,
-        last_seen=CASE_AT + (_INSECURE - 1) * _SEC,
-        event_count=_INSECURE,
-        bytes=_INSECURE * CASE_BYTES,
-    )
+    return run_finding(_INSECURE, bucket=CASE_DATA, source_ip=CASE_IP, principal=_USER)
 
 
 SCANNER_USER_AGENT = Detection(
@@ -74,15 +64,7 @@ SCANNER_USER_AGENT = Detection(
             s3_access=access(_SCANS, bucket=CASE_SITE, user_agent=_NUCLEI, http_status=404, error_code="NoSuchKey"),
             # The detection reports no bytes (0).
             expect=(
-                finding(
-                    bucket=CASE_SITE,
-                    source_ip=CASE_IP,
-                    principal=None,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_SCANS - 1) * _SEC,
-                    event_count=_SCANS,
-                    bytes=0,
-                ),
+                run_finding(_SCANS, bucket=CASE_SITE, source_ip=CASE_IP, principal=None, size=0),
             ),
         ),
         Case("browser_traffic", False, s3_access=access(5, bucket=CASE_SITE, user_agent=_BROWSER)),
@@ -113,15 +95,7 @@ SECRET_FILE_PROBING = Detection(
             s3_access=access(len(_SECRETS), bucket=CASE_SITE, key=lambda i: _SECRETS[i], http_status=404, error_code="NoSuchKey"),
             # Every key of _SECRETS looks secret; the 404s still carry bytes_sent.
             expect=(
-                finding(
-                    bucket=CASE_SITE,
-                    source_ip=CASE_IP,
-                    principal=None,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (len(_SECRETS) - 1) * _SEC,
-                    event_count=len(_SECRETS),
-                    bytes=len(_SECRETS) * CASE_BYTES,
-                ),
+                run_finding(len(_SECRETS), bucket=CASE_SITE, source_ip=CASE_IP, principal=None),
             ),
         ),
         Case(
@@ -156,15 +130,7 @@ PRESIGNED_URL_ABUSE = Detection(
             s3_access=access(_SHARED_IPS, requester=_USER, authentication_type="QueryString", signature_version="SigV4", remote_ip="203.0.113.{i}", request_uri=_signed_uri(_SIG), key="reports/q3.csv"),
             # Used from several IPs: the finding names none.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=None,
-                    principal=_USER,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_SHARED_IPS - 1) * _SEC,
-                    event_count=_SHARED_IPS,
-                    bytes=_SHARED_IPS * CASE_BYTES,
-                ),
+                run_finding(_SHARED_IPS, bucket=CASE_DATA, source_ip=None, principal=_USER),
             ),
         ),
         Case(
@@ -176,7 +142,7 @@ PRESIGNED_URL_ABUSE = Detection(
             "week_long_link",
             True,
             s3_access=access(1, requester=_USER, authentication_type="QueryString", signature_version="SigV4", request_uri=_signed_uri(_SIG, expires=604800), key="reports/q3.csv"),
-            expect=(finding(bucket=CASE_DATA, source_ip=CASE_IP, principal=_USER, first_seen=CASE_AT, last_seen=CASE_AT, event_count=1, bytes=CASE_BYTES),),
+            expect=(run_finding(1, bucket=CASE_DATA, source_ip=CASE_IP, principal=_USER),),
         ),
     ),
 )

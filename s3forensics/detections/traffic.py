@@ -7,7 +7,6 @@ import datetime as dt
 from s3forensics.detections.base import (
     CASE_ACCOUNT,
     CASE_AT,
-    CASE_BYTES,
     CASE_DATA,
     CASE_IP,
     CASE_SITE,
@@ -16,6 +15,7 @@ from s3forensics.detections.base import (
     Detection,
     access,
     finding,
+    run_finding,
 )
 
 _ROLE = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/export-job"
@@ -55,15 +55,7 @@ REQUEST_RATE_SPIKE = Detection(
             True,
             s3_access=access(_FLOOD, every=_FLOOD_EVERY, bucket=CASE_SITE),
             expect=(
-                finding(
-                    bucket=CASE_SITE,
-                    source_ip=CASE_IP,
-                    principal=None,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_FLOOD - 1) * _FLOOD_EVERY,
-                    event_count=_FLOOD,
-                    bytes=_FLOOD * CASE_BYTES,
-                ),
+                run_finding(_FLOOD, bucket=CASE_SITE, source_ip=CASE_IP, principal=None, every=_FLOOD_EVERY),
             ),
         ),
         Case("busy_but_under_threshold", False, s3_access=access(550, every=dt.timedelta(milliseconds=500), bucket=CASE_SITE)),
@@ -99,15 +91,7 @@ ACCESS_DENIED_BURST = Detection(
             s3_access=access(_DENIED, http_status=403, error_code="AccessDenied", bytes_sent=243),
             # The detection reports no bytes (0) for denials.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=CASE_IP,
-                    principal=None,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_DENIED - 1) * _SEC,
-                    event_count=_DENIED,
-                    bytes=0,
-                ),
+                run_finding(_DENIED, bucket=CASE_DATA, source_ip=CASE_IP, principal=None, size=0),
             ),
         ),
         Case("retry_loop_on_one_key", False, s3_access=access(30, http_status=403, error_code="AccessDenied", key="reports/q3.csv")),
@@ -136,15 +120,7 @@ ANONYMOUS_ACCESS_PRIVATE = Detection(
             True,
             s3_access=access(_ANONYMOUS),
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=CASE_IP,
-                    principal=None,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_ANONYMOUS - 1) * _SEC,
-                    event_count=_ANONYMOUS,
-                    bytes=_ANONYMOUS * CASE_BYTES,
-                ),
+                run_finding(_ANONYMOUS, bucket=CASE_DATA, source_ip=CASE_IP, principal=None),
             ),
         ),
         Case("anonymous_read_on_public_site", False, s3_access=access(3, bucket=CASE_SITE)),
@@ -173,15 +149,7 @@ LARGE_EGRESS = Detection(
             True,
             s3_access=access(_EXPORTS, requester=_ROLE, remote_ip="203.0.113.50", bytes_sent=_MIB, object_size=_MIB, key="exports/part-{i}.parquet"),
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip="203.0.113.50",
-                    principal=_ROLE,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_EXPORTS - 1) * _SEC,
-                    event_count=_EXPORTS,
-                    bytes=_EXPORTS * _MIB,
-                ),
+                run_finding(_EXPORTS, bucket=CASE_DATA, source_ip="203.0.113.50", principal=_ROLE, size=_MIB),
             ),
         ),
         Case("same_volume_from_public_site", False, s3_access=access(600, bucket=CASE_SITE, bytes_sent=_MIB, object_size=_MIB)),
@@ -213,15 +181,7 @@ NEW_PRINCIPAL_OR_IP_READING = Detection(
             s3_access=_HISTORY + access(_NEW_READS, requester=_ROLE, remote_ip="203.0.113.66", key="exports/new-{i}.csv"),
             # Only the reads of the window count; the history is before it.
             expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip="203.0.113.66",
-                    principal=_ROLE,
-                    first_seen=CASE_AT,
-                    last_seen=CASE_AT + (_NEW_READS - 1) * _SEC,
-                    event_count=_NEW_READS,
-                    bytes=_NEW_READS * CASE_BYTES,
-                ),
+                run_finding(_NEW_READS, bucket=CASE_DATA, source_ip="203.0.113.66", principal=_ROLE),
             ),
         ),
         Case("known_role_from_known_ip", False, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="192.0.2.10", key="exports/new-{i}.csv")),
