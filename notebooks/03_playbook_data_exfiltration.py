@@ -10,6 +10,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Playbook: data exfiltration
@@ -37,6 +38,7 @@ PAGE_SIZE = 15  # int: rows per page of long tables
 from IPython.display import Markdown, display
 
 from s3forensics import playbook, plots
+from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
 
@@ -45,7 +47,7 @@ playbook.expect(
     BUCKET=(BUCKET, str), BUCKET_PROFILE=(BUCKET_PROFILE, str), ACTOR=(ACTOR, str), ALLOW_CIDRS=(ALLOW_CIDRS, list),
     PREFIX_DEPTH=(PREFIX_DEPTH, int), CASE_DIR=(CASE_DIR, str), PAGE_SIZE=(PAGE_SIZE, int),
 )
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, sandbox=SANDBOX)
+inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)
 inv.load_summary()
 
 # %% [markdown]

@@ -32,12 +32,13 @@ CHECK_SETUP = True  # bool: include the setup checks (needs read access to the a
 from IPython.display import Markdown, display
 
 from s3forensics import plots
+from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation, rank_findings, report_window
 
 plots.use_offline_renderer()
 start, end = report_window(END, DAYS)
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, start, end, sandbox=SANDBOX)
+inv = open_investigation(S3_ACCESS, CLOUDTRAIL, start, end, target=use_sandbox() if SANDBOX else None)
 daily = inv.require_rows(inv.run("s3_access__requests_over_time", interval="day"))
 run = inv.detect(PROFILES)
 findings = rank_findings(run.findings)

@@ -10,6 +10,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Training lab: investigate an injected incident
@@ -40,6 +41,7 @@ PAGE_SIZE = 15  # int: rows per page of long tables
 from IPython.display import Markdown, display
 
 from s3forensics import playbook, plots, training
+from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
 
@@ -49,7 +51,7 @@ answers = training.Answers.from_params(
     source_ip=ANSWER_SOURCE_IP, start=ANSWER_START, objects=ANSWER_OBJECTS, bytes=ANSWER_BYTES,
     principal=ANSWER_PRINCIPAL, detection=ANSWER_DETECTION,
 )
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, sandbox=SANDBOX)
+inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)
 truth = training.load_ground_truth(GROUND_TRUTH)
 scenario = training.pick_scenario(truth, SCENARIO, seed=SEED)
 day_start, day_end = training.focus_window(scenario)

@@ -10,6 +10,7 @@
 #     name: python3
 # ---
 
+# %%
 
 # %% [markdown]
 # # Alarm tuning: would a CloudWatch alarm have paged, and how often?
@@ -39,6 +40,7 @@ ALARM_ACTIONS = []  # list: SNS topic ARNs for the suggested alarm's parameters
 from IPython.display import display
 
 from s3forensics import playbook, plots
+from s3forensics.demo.job import use_sandbox
 from s3forensics.detections.alarm_backtest import AlarmDefinition, replay, suggest_threshold
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
@@ -53,7 +55,7 @@ alarm = AlarmDefinition(
     bucket=BUCKET, metric=METRIC, threshold=float(THRESHOLD), period_seconds=PERIOD_SECONDS,
     evaluation_periods=EVALUATION_PERIODS, datapoints_to_alarm=DATAPOINTS_TO_ALARM,
 )
-inv = open_investigation(S3_ACCESS, [], START, END, sandbox=SANDBOX)
+inv = open_investigation(S3_ACCESS, [], START, END, target=use_sandbox() if SANDBOX else None)
 metrics = playbook.alarm_metrics(inv, PERIOD_SECONDS)
 bucket_metrics = inv.require_rows(metrics[metrics["bucket"] == BUCKET], f"requests on {BUCKET}")
 paged(bucket_metrics, page_size=12, title=f"Request metrics of {BUCKET} per period")

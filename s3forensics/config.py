@@ -56,12 +56,14 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else home_dir() / "cache"
 
 
-def notebook_cache_dir(sandbox: bool) -> Path:
-    """The Parquet cache notebooks use: one for the sandbox account, one for real ones.
+def notebook_cache_dir(target: str = "default") -> Path:
+    """The Parquet cache notebooks use for one target account (``sandbox``, ``default``, ...).
 
     Kept apart so that the demo world's rows never mix with a real account's.
     """
-    return default_cache_dir() / ("sandbox" if sandbox else "default")
+    if not target or not all(c.isalnum() or c in "-_" for c in target):
+        raise ValueError(f"a cache target is a plain name (letters, digits, - and _), got {target!r}")
+    return default_cache_dir() / target
 
 
 @dataclass(frozen=True)

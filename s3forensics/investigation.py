@@ -2,15 +2,14 @@
 
 Notebooks stay thin: they name where the logs are and which window matters, and get back
 an :class:`Investigation` with a DuckDB engine over the Parquet cache, the load reports,
-and the window. With ``sandbox=True`` (the notebooks' default) the local sandbox account is
-started and filled with the demo world when it is not running, so every notebook runs
-offline with its defaults.
+and the window. An investigation is handed where its logs are and which account they belong
+to (a :class:`Target`); it starts nothing. The notebooks' offline default, the sandbox
+account with the demo world, is the lab's :func:`s3forensics.demo.job.use_sandbox`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -159,17 +158,17 @@ class Investigation:
         return frame
 
 
-def ensure_sandbox(days: int = 7, seed: int = 7) -> None:
-    """Start the sandbox with the demo world unless one is running; export its environment."""
-    from s3forensics import sandbox
+@dataclass(frozen=True)
+class Target:
+    """The account an investigation reads.
 
-    current, state = sandbox.status()
-    if current == "running" and state is not None:
-        os.environ.update(state.env())
-        return
-    from s3forensics.demo.job import prepare_demo_world
+    Attributes:
+        name: keys the Parquet cache, so that two accounts' rows never mix.
+        own_accounts: account ids that are yours (cross-account detections).
+    """
 
-    prepare_demo_world(days=days, seed=seed)
+    name: str = "default"
+    own_accounts: tuple[str, ...] = ()
 
 
 def open_investigation(
@@ -178,7 +177,7 @@ def open_investigation(
     start: str | datetime,
     end: str | datetime,
     *,
-    sandbox: bool = False,
+    target: Target | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = False,
     own_accounts: Sequence[str] = (),
@@ -190,28 +189,22 @@ def open_investigation(
         cloudtrail: CloudTrail locations, same forms; empty for none.
         start: window start (ISO-8601, UTC).
         end: window end (exclusive).
-        sandbox: start the local sandbox with the demo world first if none is running.
-        cache_dir: Parquet cache; defaults to one per target (``sandbox`` or ``default``).
+        target: the account the logs belong to (default: ``Target()``, a real account).
+        cache_dir: Parquet cache; defaults to one per target name.
         progress: show a progress bar while downloading.
-        own_accounts: account ids that are yours (cross-account detections); with
-            ``sandbox`` the demo account is added.
+        own_accounts: account ids that are yours, besides the target's.
     """
     from s3forensics.engines.duckdb_engine import DuckDBEngine
     from s3forensics.sources.cache import sync
 
     s, e = parse_window(start, end)
-    if sandbox:
-        ensure_sandbox()
-    cache = Path(cache_dir) if cache_dir else notebook_cache_dir(sandbox)
+    target = target or Target()
+    cache = Path(cache_dir) if cache_dir else notebook_cache_dir(target.name)
     reports: dict[str, Any] = {}
     for kind, inputs in (("s3_access", _as_list(s3_access)), ("cloudtrail", _as_list(cloudtrail))):
         if inputs:
             reports[kind] = sync(kind, inputs, cache, start=s, end=e, progress=progress)
-    accounts = tuple(own_accounts)
-    if sandbox:
-        from s3forensics.demo.world import ACCOUNT_ID
-
-        accounts = tuple(dict.fromkeys((*accounts, ACCOUNT_ID)))
+    accounts = tuple(dict.fromkeys((*own_accounts, *target.own_accounts)))
     return Investigation(
         engine=DuckDBEngine(cache_dir=cache), start=s, end=e, reports=reports, cache_dir=cache, own_accounts=accounts
     )

@@ -132,7 +132,7 @@ class DemoAccount:
             shutil.rmtree(local, ignore_errors=True)
             shutil.copytree(self.world, local)
             upload(local, session=sb.boto_session(self.sandbox))
-            shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
+            shutil.rmtree(notebook_cache_dir("sandbox"), ignore_errors=True)
             DemoAccount.dirty = False
         return self.sandbox
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from s3forensics import sandbox
 from s3forensics.config import home_dir, notebook_cache_dir
 from s3forensics.errors import NotebookError
+from s3forensics.investigation import Target
 from s3forensics.reports import Report, list_notebooks, run_report
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,25 @@ def prepare_demo_world(days: int = 7, seed: int = 7) -> tuple[sandbox.SandboxSta
     generate(world_dir, days=days, seed=seed)
     upload(world_dir, session=sandbox.boto_session(state))
     # The sandbox's Parquet cache may hold another world (other seed or days): start afresh.
-    shutil.rmtree(notebook_cache_dir(sandbox=True), ignore_errors=True)
+    shutil.rmtree(notebook_cache_dir("sandbox"), ignore_errors=True)
     return state, world_dir, not already
+
+
+def use_sandbox(days: int = 7, seed: int = 7) -> Target:
+    """The notebooks' offline default: the sandbox account holding the demo world.
+
+    Starts the sandbox and uploads the demo world unless a sandbox is running, exports the
+    sandbox's environment (endpoint, region, test credentials) so that AWS clients reach it,
+    and returns the target to hand to :func:`~s3forensics.investigation.open_investigation`.
+    """
+    from s3forensics.demo.world import ACCOUNT_ID
+
+    current, state = sandbox.status()
+    if current == "running" and state is not None:
+        os.environ.update(state.env())
+    else:
+        prepare_demo_world(days=days, seed=seed)
+    return Target(name="sandbox", own_accounts=(ACCOUNT_ID,))
 
 
 def run_demo(
