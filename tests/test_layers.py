@@ -10,11 +10,9 @@ one layer:
   learning and trying the kit offline; it may use the library;
 - **cli**: the command-line modules; they may use both.
 
-Two modules that import each other (a cycle, however long) are a fault in any layer.
-
-The violations of today are listed below (:data:`KNOWN_UPWARD`, :data:`KNOWN_CYCLES`) and may
-only shrink: a new one fails, and one that is gone must be struck from its list. Recount
-them with ``python tests/test_layers.py``.
+Two modules that import each other (a cycle, however long) are a fault in any layer, and
+so is a module reaching for another module's private (``_``) name. None is left today;
+recount with ``python tests/test_layers.py``.
 """
 
 from __future__ import annotations
@@ -130,35 +128,55 @@ def cycles(graph: Mapping[str, Iterable[str]]) -> list[tuple[str, ...]]:
     return sorted(found)
 
 
-#: Lower layers importing higher ones: none is left, and a new one fails.
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset()
+def private_uses(sources: Mapping[str, str]) -> set[tuple[str, str]]:
+    """(module, ``other.name``) for every private name of another package module it uses.
 
-#: Groups of modules that import each other today. Strike or shrink each one as it is fixed.
-KNOWN_CYCLES: frozenset[tuple[str, ...]] = frozenset(
-    {
-        (
-            "s3forensics.sources.cache",
-            "s3forensics.sources.cloudtrail",
-            "s3forensics.sources.cloudwatch",
-            "s3forensics.sources.convert",
-            "s3forensics.sources.inputs",
-            "s3forensics.sources.s3_access",
-            "s3forensics.sources.s3_listing",
-        ),
-    }
-)
+    Caught: ``from s3forensics.x import _name`` and ``alias._name`` where ``alias`` is a
+    package module imported by name (``from s3forensics.sources import inputs as inp``).
+    """
+    modules = set(sources)
+    found: set[tuple[str, str]] = set()
+    for name, text in sources.items():
+        is_package = any(m.startswith(name + ".") for m in modules)
+        aliases: dict[str, str] = {}
+        tree = ast.parse(text, filename=name)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name in modules and alias.asname:
+                        aliases[alias.asname] = alias.name
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolute(node, name, is_package)
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    if full in modules:
+                        aliases[alias.asname or alias.name] = full
+                    elif base in modules and base != name and _private(alias.name):
+                        found.add((name, full))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and aliases[node.value.id] != name and _private(node.attr)):
+                found.add((name, f"{aliases[node.value.id]}.{node.attr}"))
+    return found
 
 
-def test_no_new_upward_import_and_none_left_listed() -> None:
+def _private(attr: str) -> bool:
+    return attr.startswith("_") and not (attr.startswith("__") and attr.endswith("__"))
+
+
+def test_no_import_points_up_a_layer() -> None:
     found = upward_edges(import_graph(module_sources()))
-    assert not found - KNOWN_UPWARD, f"imports pointing up a layer: {sorted(found - KNOWN_UPWARD)}"
-    assert not KNOWN_UPWARD - found, f"fixed: strike from KNOWN_UPWARD {sorted(KNOWN_UPWARD - found)}"
+    assert not found, f"imports pointing up a layer: {sorted(found)}"
 
 
-def test_no_new_import_cycle_and_none_left_listed() -> None:
-    found = set(cycles(import_graph(module_sources())))
-    assert not found - KNOWN_CYCLES, f"modules importing each other: {sorted(found - KNOWN_CYCLES)}"
-    assert not KNOWN_CYCLES - found, f"fixed or changed: update KNOWN_CYCLES {sorted(KNOWN_CYCLES - found)}"
+def test_no_modules_import_each_other() -> None:
+    found = cycles(import_graph(module_sources()))
+    assert not found, f"modules importing each other: {found}"
+
+
+def test_no_module_uses_another_ones_private_names() -> None:
+    found = private_uses(module_sources())
+    assert not found, f"private names used across modules: {sorted(found)}"
 
 
 def test_a_planted_upward_import_and_cycle_are_caught() -> None:
@@ -178,6 +196,20 @@ def test_a_planted_upward_import_and_cycle_are_caught() -> None:
     assert layer_of("s3forensics.detections.evaluate") == "lab" and layer_of("s3forensics.detections.base") == "library"
 
 
+def test_a_planted_private_use_is_caught() -> None:
+    sources = {
+        "s3forensics": "",
+        "s3forensics.sources": "",
+        "s3forensics.sources.inputs": "_POOL = 1\ndef _cut():\n    return _POOL\n",
+        "s3forensics.sources.parse": "from s3forensics.sources import inputs as inp\nfrom .inputs import _POOL\nx = inp._cut()\n",
+        "s3forensics.sources.fine": "from s3forensics.sources import inputs\nclass A:\n    def f(self):\n        return self._x, inputs.__name__\n",
+    }
+    assert private_uses(sources) == {
+        ("s3forensics.sources.parse", "s3forensics.sources.inputs._POOL"),
+        ("s3forensics.sources.parse", "s3forensics.sources.inputs._cut"),
+    }
+
+
 if __name__ == "__main__":
     graph = import_graph(module_sources())
     up = sorted(upward_edges(graph))
@@ -189,3 +221,7 @@ if __name__ == "__main__":
     print(f"{len(loops)} cycles ({sum(map(len, loops))} modules):")
     for group in loops:
         print("  " + ", ".join(group))
+    private = sorted(private_uses(module_sources()))
+    print(f"{len(private)} private names used across modules:")
+    for user, used in private:
+        print(f"  {user} -> {used}")

@@ -5,9 +5,10 @@
 JSON lines or Parquet. Nothing here touches AWS or files at import time.
 """
 
-from s3forensics.sources.cloudtrail import load_cloudtrail, parse_records
+from s3forensics.sources.cloudtrail import parse_records
+from s3forensics.sources.load import load_cloudtrail, load_s3_access
 from s3forensics.sources.report import LoadReport, LoadResult, Reject, SkippedFile
-from s3forensics.sources.s3_access import key_decoded, load_s3_access, parse_line, parse_lines
+from s3forensics.sources.s3_access import key_decoded, parse_line, parse_lines
 
 __all__ = [
     "LoadReport",

@@ -36,7 +36,9 @@ from s3forensics.errors import ConfigError
 from s3forensics.schema import TABLES
 from s3forensics.sources import inputs as inp
 from s3forensics.sources.convert import iter_tables, table_kind
+from s3forensics.sources.listing import expand_inputs
 from s3forensics.sources.report import LoadReport, LoadResult, ReportBuilder
+from s3forensics.sources.tables import filter_window, to_pandas
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +116,9 @@ def sync(
     listed: list[str] = []
     found: dict[str, int] = {}  # objects (or log rows) each listed location had
     report = ReportBuilder(table)
-    from s3forensics.sources import cloudwatch
-
     logs_inputs: list[str] = []
     for value in inputs:
-        if cloudwatch.is_logs(value):
+        if inp.is_logs(value):
             # Log groups are read for the window (rows of that window only, without those
             # of windows already cached for the same group, so nothing is cached twice).
             if start is None or end is None:
@@ -132,7 +132,7 @@ def sync(
         if inp.is_s3(value) and _covered(windows, str(value), start, end):
             log.info("%s: window already cached; nothing read from S3", value)
             continue
-        expanded = inp.expand_inputs([value], start, end, session=session, lag=lag)
+        expanded = expand_inputs([value], start, end, session=session, lag=lag)
         files = expanded.files
         for location, reason in expanded.skipped:
             report.skip(location, reason)
@@ -350,8 +350,6 @@ def read_cache(table: str, cache_dir: str | Path | None = None, start: datetime 
             pieces.append(pq.read_table(f, schema=schema))
     if not pieces:
         return schema.empty_table()
-    from s3forensics.sources.s3_access import filter_window
-
     return filter_window(pa.concat_tables(pieces), time_column, start, end)
 
 
@@ -370,8 +368,6 @@ def load_via_cache(
     The report counts what this call read (``rows`` = rows parsed into the cache now);
     ``cached_rows`` is the number of rows in ``frame``, all read from the cache.
     """
-    from s3forensics.sources.s3_access import to_pandas
-
     cache_dir = default_cache_dir() if cache is True else Path(cache)
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
     report = sync(table, inputs, cache_dir, start, end, session=session, progress=progress)

@@ -42,9 +42,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from s3forensics.schema import CLOUDTRAIL_COLUMNS, CLOUDTRAIL_SCHEMA
+from s3forensics.sources import cloudwatch
 from s3forensics.sources import inputs as inp
-from s3forensics.sources.report import LoadResult, ReportBuilder
-from s3forensics.sources.s3_access import _TEXT_POOL, _progress, filter_window, load_tables, to_pandas
+from s3forensics.sources.listing import resolve_inputs
+from s3forensics.sources.report import LoadResult, Reject, ReportBuilder
+from s3forensics.sources.tables import TEXT_POOL, keep_window, progress_bar, to_pandas
 
 try:  # a pinned dependency; absent where only the loader of access logs is shipped (Lambda)
     import orjson
@@ -485,7 +487,7 @@ def _original_texts(data: bytes, shape: str, count: int) -> dict[str, Any] | Non
         mine = np.flatnonzero((key_of == k) & present)
         index[rec[mine]] = 2 * mine  # a repeated key: the last one wins, as in json.loads
         nulls = index < 0
-        out[name] = pc.take(pieces, pa.array(np.where(nulls, 0, index), mask=nulls), memory_pool=_TEXT_POOL)
+        out[name] = pc.take(pieces, pa.array(np.where(nulls, 0, index), mask=nulls), memory_pool=TEXT_POOL)
     return out
 
 
@@ -605,12 +607,7 @@ def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetim
 
 
 def _window(table: pa.Table, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
-    if start is not None or end is not None:
-        before = table.num_rows
-        table = filter_window(table, "event_time", start, end)
-        report.outside_window += before - table.num_rows
-    report.rows += table.num_rows
-    return table
+    return keep_window(table, "event_time", report, start, end)
 
 
 def _parse_json_lines(text: str, name: str, report: ReportBuilder, start: datetime | None, end: datetime | None) -> pa.Table:
@@ -773,6 +770,37 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _logs_tables(
+    url: str, start: datetime | None, end: datetime | None, report: ReportBuilder, session: Any = None
+) -> Iterator[pa.Table]:
+    """Canonical ``cloudtrail`` tables of a ``logs://`` input, into ``report``."""
+    for batch in cloudwatch.event_batches(url, start, end, session):
+        by_stream: dict[str, tuple[list[Any], list[str]]] = {}
+        for group, event in batch:
+            message = event.get("message") or ""
+            name = cloudwatch.event_name(group, event)
+            try:
+                rec = json.loads(message)
+            except json.JSONDecodeError as exc:
+                report.lines_read += 1
+                report.reject(name, 1, f"invalid JSON: {exc.msg} (column {exc.colno})", message)
+                continue
+            if isinstance(rec, dict) and rec.get("eventType") == INSIGHT_EVENT_TYPE:
+                report.skip(name, "CloudTrail Insights event (not an API event)")
+                continue
+            records, ids = by_stream.setdefault(f"logs://{group}/{event.get('logStreamName', '')}", ([], []))
+            records.append(rec)
+            ids.append(str(event.get("eventId", "")))
+        for stream, (records, ids) in by_stream.items():
+            before = len(report.rejects)
+            table = records_to_table(records, stream, report, range(1, len(records) + 1))
+            # Name rejected events by their event id (records_to_table numbers them).
+            for i in range(before, len(report.rejects)):
+                r = report.rejects[i]
+                report.rejects[i] = Reject(f"{stream}#{ids[r.line - 1]}", 1, r.reason, r.text)
+            yield _window(table, report, start, end)
+
+
 def iter_cloudtrail_tables(
     inputs: Sequence[str | Path] | str | Path,
     start: datetime | str | None = None,
@@ -785,9 +813,7 @@ def iter_cloudtrail_tables(
 ) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
     """Stream canonical tables (one per file, with ``[file]``, in input order) into ``report``."""
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
-    from s3forensics.sources import cloudwatch
-
-    logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
+    logs_inputs, files = resolve_inputs(inputs, start, end, report, session=session, files=files)
     if PARSE_PROCESSES > 1 and len(files) > 1 and sum(sf.size or 0 for sf in files) >= PROCESS_MIN_BYTES:
         parsed = _parse_in_processes(files, session, start, end)
     else:
@@ -796,7 +822,7 @@ def iter_cloudtrail_tables(
     bar = None
     for n, (sf, table) in enumerate(parsed):
         if n == 0:  # after the first file: any worker process has been forked by then
-            bar = _progress(files, progress, "cloudtrail")
+            bar = progress_bar(files, progress, "cloudtrail")
         if bar is not None:
             bar.update(1)
         if isinstance(table, tuple):  # from a worker: its report, its table
@@ -805,32 +831,10 @@ def iter_cloudtrail_tables(
         if table is not None:
             yield [sf], table
     for url in logs_inputs:
-        for table in cloudwatch.load_tables("cloudtrail", str(url), start, end, report, session):
+        for table in _logs_tables(str(url), start, end, report, session):
             yield [], table  # no file to remember: the cache re-reads log groups
     if bar is not None:
         bar.close()
-
-
-def load_cloudtrail(
-    inputs: Sequence[str | Path] | str | Path,
-    start: datetime | str | None = None,
-    end: datetime | str | None = None,
-    *,
-    cache: str | Path | bool | None = None,
-    session: Any = None,
-    progress: bool = False,
-) -> LoadResult:
-    """Load CloudTrail records into a DataFrame with the canonical columns.
-
-    Args:
-        inputs: files, folders (recursive, gzip or not) and ``s3://bucket/prefix`` locations.
-        start: keep events at or after this time (UTC).
-        end: keep events before this time.
-        cache: a Parquet cache folder (``True`` for the default), as in ``load_s3_access``.
-        session: a boto3 session for ``s3://`` inputs.
-        progress: show a progress bar over files.
-    """
-    return load_tables("cloudtrail", iter_cloudtrail_tables, CLOUDTRAIL_SCHEMA, inputs, start, end, cache=cache, session=session, progress=progress)
 
 
 def parse_records(records: Iterable[Any], file: str = "<records>") -> LoadResult:

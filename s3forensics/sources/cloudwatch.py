@@ -27,16 +27,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from s3forensics.errors import SourceError
-from s3forensics.schema import S3_ACCESS_COLUMNS, S3_ACCESS_SCHEMA
 from s3forensics.sources import inputs as inp
-from s3forensics.sources.report import Reject, ReportBuilder
 
 log = logging.getLogger(__name__)
 
-SCHEME = "logs://"
+SCHEME = inp.LOGS_SCHEME
 #: Events are fetched this much beyond the window on each side (event vs record time).
 EVENT_MARGIN = timedelta(minutes=15)
 #: Events parsed at once.
@@ -73,11 +70,6 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "source_region": ("source_region",),
 }
 _INTS = {"http_status": 2**31, "bytes_sent": 2**63, "object_size": 2**63, "total_time": 2**63, "turn_around_time": 2**63}
-
-
-def is_logs(value: Any) -> bool:
-    """True for ``logs://`` inputs."""
-    return isinstance(value, str) and value.startswith(SCHEME)
 
 
 def _resolve(client: Any, url: str) -> tuple[str, str | None]:
@@ -149,11 +141,14 @@ def _streams(client: Any, group: str, prefix: str) -> list[str]:
         kwargs["nextToken"] = token
 
 
-def _event_name(group: str, event: dict[str, Any]) -> str:
+def event_name(group: str, event: dict[str, Any]) -> str:
+    """How a rejected event is named: ``logs://group/stream#event-id``."""
     return f"logs://{group}/{event.get('logStreamName', '')}#{event.get('eventId', '')}"
 
 
-def _batches(url: str, start: datetime | None, end: datetime | None, session: Any) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+def event_batches(url: str, start: datetime | None, end: datetime | None, session: Any) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """The window's events of a ``logs://`` input as (group, event) pairs, in batches of
+    about ``BATCH_EVENTS``."""
     batch: list[tuple[str, dict[str, Any]]] = []
     for group, events in iter_events(url, start, end, session):
         batch.extend((group, e) for e in events)
@@ -204,91 +199,6 @@ def access_record(obj: dict[str, Any]) -> dict[str, Any] | str:
     return rec
 
 
-def iter_access_tables(
-    url: str, start: datetime | None, end: datetime | None, report: ReportBuilder, session: Any = None
-) -> Iterator[pa.Table]:
-    """Canonical ``s3_access`` tables of a ``logs://`` input, into ``report``."""
-    from s3forensics.sources.s3_access import _Locator, filter_window, parse_chunk
-
-    for batch in _batches(url, start, end, session):
-        records: list[dict[str, Any]] = []
-        text_lines: list[bytes] = []
-        locate = _Locator()
-        for group, event in batch:
-            message = event.get("message") or ""
-            name = _event_name(group, event)
-            if not message.lstrip().startswith("{"):
-                # A text-format line (custom pipelines forward those too).
-                locate.add(name, 1, len(text_lines))
-                text_lines.append(message.replace("\n", " ").encode("utf-8") + b"\n")
-                continue
-            report.lines_read += 1
-            try:
-                obj = json.loads(message)
-            except json.JSONDecodeError as exc:
-                report.reject(name, 1, f"invalid JSON: {exc.msg} (column {exc.colno})", message)
-                continue
-            if not isinstance(obj, dict):
-                report.reject(name, 1, f"a JSON {type(obj).__name__}, not an access log record", message)
-                continue
-            rec = access_record(obj)
-            if isinstance(rec, str):
-                report.reject(name, 1, rec, message)
-            else:
-                records.append(rec)
-        tables = []
-        if records:
-            table = pa.Table.from_pylist(records, schema=S3_ACCESS_SCHEMA)
-            if start is not None or end is not None:
-                before = table.num_rows
-                table = filter_window(table, "time", start, end)
-                report.outside_window += before - table.num_rows
-            report.rows += table.num_rows
-            tables.append(table)
-        if text_lines:
-            tables.append(parse_chunk(b"".join(text_lines), "", 1, report, start, end, locate=locate))
-        for table in tables:
-            yield table.select(list(S3_ACCESS_COLUMNS))
-
-
 # ----------------------------------------------------------------------------- CloudTrail
 
 
-def iter_cloudtrail_tables(
-    url: str, start: datetime | None, end: datetime | None, report: ReportBuilder, session: Any = None
-) -> Iterator[pa.Table]:
-    """Canonical ``cloudtrail`` tables of a ``logs://`` input, into ``report``."""
-    from s3forensics.sources.cloudtrail import INSIGHT_EVENT_TYPE, _window, records_to_table
-
-    for batch in _batches(url, start, end, session):
-        by_stream: dict[str, tuple[list[Any], list[str]]] = {}
-        for group, event in batch:
-            message = event.get("message") or ""
-            name = _event_name(group, event)
-            try:
-                rec = json.loads(message)
-            except json.JSONDecodeError as exc:
-                report.lines_read += 1
-                report.reject(name, 1, f"invalid JSON: {exc.msg} (column {exc.colno})", message)
-                continue
-            if isinstance(rec, dict) and rec.get("eventType") == INSIGHT_EVENT_TYPE:
-                report.skip(name, "CloudTrail Insights event (not an API event)")
-                continue
-            records, ids = by_stream.setdefault(f"logs://{group}/{event.get('logStreamName', '')}", ([], []))
-            records.append(rec)
-            ids.append(str(event.get("eventId", "")))
-        for stream, (records, ids) in by_stream.items():
-            before = len(report.rejects)
-            table = records_to_table(records, stream, report, range(1, len(records) + 1))
-            # Name rejected events by their event id (records_to_table numbers them).
-            for i in range(before, len(report.rejects)):
-                r = report.rejects[i]
-                report.rejects[i] = Reject(f"{stream}#{ids[r.line - 1]}", 1, r.reason, r.text)
-            yield _window(table, report, start, end)
-
-
-def load_tables(kind: str, url: str, start: datetime | None, end: datetime | None, report: ReportBuilder, session: Any = None) -> Iterator[pa.Table]:
-    """Tables of either kind from one ``logs://`` input."""
-    if kind == "s3_access":
-        return iter_access_tables(url, inp.to_utc(start), inp.to_utc(end), report, session)
-    return iter_cloudtrail_tables(url, inp.to_utc(start), inp.to_utc(end), report, session)

@@ -76,6 +76,15 @@ class Chunk:
     truncated: str | None = None
 
 
+#: How a CloudWatch Logs group is named as an input: ``logs://LOG_GROUP[/STREAM_PREFIX]``.
+LOGS_SCHEME = "logs://"
+
+
+def is_logs(value: Any) -> bool:
+    """True for ``logs://`` inputs (CloudWatch Logs groups)."""
+    return isinstance(value, str) and value.startswith(LOGS_SCHEME)
+
+
 def is_s3(value: str | Path) -> bool:
     """True for ``s3://`` locations."""
     return isinstance(value, str) and value.startswith("s3://")
@@ -178,101 +187,6 @@ def s3_client(session: Any = None) -> Any:
         client = aws.client("s3", session, config_kwargs={"max_pool_connections": max(10, DOWNLOAD_WORKERS * 2)})
         _CLIENTS[key] = (session, client)
         return client
-
-
-def list_s3(
-    url: str,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    *,
-    session: Any = None,
-    lag: timedelta = DEFAULT_DELIVERY_LAG,
-    client: Any = None,
-) -> Any:
-    """Objects under ``s3://bucket/prefix`` that may hold records in the window.
-
-    Any prefix works: the bucket root, a base prefix holding both access log layouts and
-    CloudTrail, one layout's folder, or part of a key name (see ``s3_listing``).
-
-    Returns:
-        ``s3_listing.S3Listing`` (kept objects in key order, objects pruned by name,
-        folders skipped by name, list requests made).
-    """
-    from s3forensics.sources.s3_listing import list_location
-
-    bucket, prefix = split_s3(url)
-    client = client or s3_client(session)
-    try:
-        return list_location(client, bucket, prefix, start, end, lag=lag, slack=DEFAULT_EARLY_SLACK)
-    except Exception as exc:  # botocore errors carry the code; name the location
-        raise SourceError(f"cannot list {url}: {exc}") from exc
-
-
-@dataclass(frozen=True)
-class Expanded:
-    """Inputs expanded into files: ``files`` in order, ``pruned`` by key name, ``skipped``
-    (location, reason) folders not read by name (digest, Insights)."""
-
-    files: list[SourceFile]
-    pruned: int = 0
-    skipped: tuple[tuple[str, str], ...] = ()
-
-
-def expand_inputs(
-    inputs: Sequence[str | Path] | str | Path,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    *,
-    session: Any = None,
-    lag: timedelta = DEFAULT_DELIVERY_LAG,
-) -> Expanded:
-    """Every file/object of ``inputs``, in order, with what was pruned or skipped."""
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    files: list[SourceFile] = []
-    pruned = 0
-    skipped: list[tuple[str, str]] = []
-    for value in inputs:
-        if is_s3(value):
-            listing = list_s3(str(value), start, end, session=session, lag=lag)
-            files.extend(listing.files)
-            pruned += listing.pruned
-            skipped.extend(listing.skipped)
-        else:
-            files.extend(expand_local(value))
-    return Expanded(files, pruned, tuple(skipped))
-
-
-def resolve_inputs(
-    inputs: Sequence[str | Path] | str | Path,
-    start: datetime | None,
-    end: datetime | None,
-    report: Any,
-    *,
-    session: Any = None,
-    files: Sequence[SourceFile] | None = None,
-) -> tuple[list[str | Path], Sequence[SourceFile]]:
-    """Split inputs into CloudWatch Logs groups and files to read, pruned by key name.
-
-    Objects skipped on purpose (digest and Insights folders...) are recorded in ``report``.
-    ``files``, when given, replaces the expansion (the cache passes only what is new).
-
-    Returns:
-        ``(logs_inputs, files)``.
-    """
-    from s3forensics.sources import cloudwatch
-
-    if isinstance(inputs, (str, Path)):
-        inputs = [inputs]
-    logs_inputs = [v for v in inputs if cloudwatch.is_logs(v)]
-    if files is None:
-        expanded = expand_inputs([v for v in inputs if not cloudwatch.is_logs(v)], start, end, session=session)
-        files = expanded.files
-        if expanded.pruned:
-            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
-        for location, reason in expanded.skipped:
-            report.skip(location, reason)
-    return logs_inputs, files
 
 
 def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DOWNLOAD_WORKERS) -> Iterator[tuple[SourceFile, bytes | Exception]]:
@@ -449,7 +363,7 @@ def iter_chunks(sf: SourceFile, data: bytes | None = None, chunk_bytes: int = CH
         raw.close()
 
 
-def _line_cut(data: bytes, lo: int, hi: int) -> int:
+def line_cut(data: bytes, lo: int, hi: int) -> int:
     """End (exclusive) of the whole lines in ``data[lo:hi]``, or of the one line that
     starts at ``lo`` when it is longer than that (the end of data, without a newline)."""
     if hi >= len(data):
@@ -464,7 +378,7 @@ def _cut_views(data: bytes, chunk_bytes: int) -> Iterator[Chunk]:
     view = memoryview(data)
     lo = 0
     while lo < len(data):
-        hi = _line_cut(data, lo, lo + chunk_bytes)
+        hi = line_cut(data, lo, lo + chunk_bytes)
         yield Chunk(view[lo:hi])
         lo = hi
 

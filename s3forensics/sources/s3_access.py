@@ -17,6 +17,7 @@ those lines become rejects. Every line read is a row, a reject, or outside the w
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -32,8 +33,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from s3forensics.schema import S3_ACCESS_COLUMNS, S3_ACCESS_MIN_FIELDS, S3_ACCESS_SCHEMA
+from s3forensics.sources import cloudwatch
 from s3forensics.sources import inputs as inp
+from s3forensics.sources.listing import resolve_inputs
 from s3forensics.sources.report import LoadResult, ReportBuilder
+from s3forensics.sources.tables import TEXT_POOL, Locator, keep_window, progress_bar, to_pandas, window_mask
 
 log = logging.getLogger(__name__)
 
@@ -287,12 +291,6 @@ def _times(b: np.ndarray, start: np.ndarray, end: np.ndarray) -> tuple[np.ndarra
     return seconds * 1_000_000, ok
 
 
-#: Text columns are allocated by the C library's allocator: they are kept (a load is
-#: mostly text), and on the project's machine mimalloc took twice as long to hand out
-#: that much fresh memory (bench/README.md).
-_TEXT_POOL = pa.system_memory_pool()
-
-
 def _take_columns(data: Any, starts: np.ndarray, ends: np.ndarray, fields: Sequence[int]) -> dict[int, pa.Array]:
     """A copy of the given fields' text (no nulls), one ``large_string`` array per field.
 
@@ -305,7 +303,7 @@ def _take_columns(data: Any, starts: np.ndarray, ends: np.ndarray, fields: Seque
     offsets = bounds.ravel() if m else np.zeros(1, dtype=np.int64)
     pieces = pa.Array.from_buffers(pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     base = np.arange(m, dtype=np.int64) * (2 * k)
-    return {f: pc.take(pieces, base + 2 * f, memory_pool=_TEXT_POOL) for f in fields}
+    return {f: pc.take(pieces, base + 2 * f, memory_pool=TEXT_POOL) for f in fields}
 
 
 def _numbers(
@@ -476,7 +474,7 @@ def parse_chunk(
     report: ReportBuilder,
     start: datetime | None = None,
     end: datetime | None = None,
-    locate: _Locator | None = None,
+    locate: Locator | None = None,
 ) -> pa.Table:
     """Parse whole lines of one file into a canonical table; rejects go to ``report``.
 
@@ -493,7 +491,7 @@ def parse_chunk(
     if not data:
         return S3_ACCESS_SCHEMA.empty_table()
     blocks = map(_scan_and_parse, _blocks([_valid_utf8(data)], BLOCK_BYTES))
-    return _collect(blocks, report, start, end, lambda _: locate or _Locator.single(file, first_line))
+    return _collect(blocks, report, start, end, lambda _: locate or Locator.single(file, first_line))
 
 
 def _is_ascii(data: bytes | memoryview) -> bool:
@@ -543,7 +541,7 @@ def _blocks(parts: Sequence[bytes | memoryview], size: int) -> Iterator[tuple[by
         view = memoryview(whole)
         lo = 0
         while lo < len(whole):
-            hi = inp._line_cut(whole, lo, lo + size)
+            hi = inp.line_cut(whole, lo, lo + size)
             yield (whole if (lo, hi) == (0, len(whole)) else view[lo:hi]), offset + lo
             lo = hi
         offset += len(part)
@@ -567,7 +565,7 @@ def _collect(
     report: ReportBuilder,
     start: datetime | None,
     end: datetime | None,
-    locator: Callable[[np.ndarray], _Locator],
+    locator: Callable[[np.ndarray], Locator],
     row_lines: list[np.ndarray] | None = None,
 ) -> pa.Table:
     """The table of parsed blocks (in order), with the lines the fast path left.
@@ -615,7 +613,7 @@ def _fallback(
     leftovers: Sequence[tuple[_Scan, np.ndarray, int]],
     table: pa.Table,
     positions: np.ndarray,
-    locate: _Locator,
+    locate: Locator,
     report: ReportBuilder,
 ) -> tuple[pa.Table, np.ndarray]:
     """Lines the fast path left (per block: scan, line indices, first line's index)."""
@@ -635,50 +633,6 @@ def _fallback(
         return table, positions
     extra = pa.Table.from_pylist(rescued, schema=S3_ACCESS_SCHEMA)
     return pa.concat_tables([table, extra]), np.concatenate([positions, np.asarray(rescued_at, dtype=np.int64)])
-
-
-def window_mask(table: pa.Table, column: str, start: datetime | None, end: datetime | None) -> pa.Array | None:
-    """Boolean mask of rows with ``start <= column < end`` (None when there is no bound)."""
-    col = table[column]
-    mask = None
-    if start is not None:
-        mask = pc.greater_equal(col, pa.scalar(start, col.type))
-    if end is not None:
-        upper = pc.less(col, pa.scalar(end, col.type))
-        mask = upper if mask is None else pc.and_(mask, upper)
-    if isinstance(mask, pa.ChunkedArray):
-        mask = mask.combine_chunks()
-    return None if mask is None else pc.fill_null(mask, False)
-
-
-def filter_window(table: pa.Table, column: str, start: datetime | None, end: datetime | None) -> pa.Table:
-    """Rows with ``start <= column < end`` (either bound optional)."""
-    mask = window_mask(table, column, start, end)
-    return table if mask is None else table.filter(mask)
-
-
-class _Locator:
-    """Maps a line's index in a batch to (file, line number in that file)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.first_lines: list[int] = []
-        self.starts: list[int] = []
-
-    @classmethod
-    def single(cls, file: str, first_line: int) -> _Locator:
-        loc = cls()
-        loc.add(file, first_line, 0)
-        return loc
-
-    def add(self, file: str, first_line: int, start_index: int) -> None:
-        self.names.append(file)
-        self.first_lines.append(first_line)
-        self.starts.append(start_index)
-
-    def __call__(self, index: int) -> tuple[str, int]:
-        piece = int(np.searchsorted(self.starts, index, side="right")) - 1
-        return self.names[piece], self.first_lines[piece] + index - self.starts[piece]
 
 
 #: Files are read in chunks of this size: a chunk of a large file is a block as it is.
@@ -729,11 +683,11 @@ class _Batch:
         file_lines: dict[str, int] = {}
         piece_lines: list[int] = []
 
-        def locator(newlines: np.ndarray) -> _Locator:
+        def locator(newlines: np.ndarray) -> Locator:
             # Line index of each piece's first byte: the newlines before it.
             firsts = np.searchsorted(newlines, [offset for _, _, offset in self.pieces]).tolist()
             piece_lines.extend(firsts)
-            locate = _Locator()
+            locate = Locator()
             for (name, key, _), index, after in zip(self.pieces, firsts, [*firsts[1:], len(newlines)]):
                 locate.add(name, self.lines_before.get(key, 0) + 1, index)
                 self.lines_before[key] = self.lines_before.get(key, 0) + after - index
@@ -793,10 +747,8 @@ def iter_s3_access_tables(
     table yielded) once the batch after it has been handed to the threads.
     """
     start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
-    from s3forensics.sources import cloudwatch
-
-    logs_inputs, files = inp.resolve_inputs(inputs, start, end, report, session=session, files=files)
-    bar = _progress(files, progress, "s3 access logs")
+    logs_inputs, files = resolve_inputs(inputs, start, end, report, session=session, files=files)
+    bar = progress_bar(files, progress, "s3 access logs")
     lines_before: dict[int, int] = {}
     pool = ThreadPoolExecutor(PARSE_THREADS, thread_name_prefix="s3f-parse") if PARSE_THREADS > 1 else None
     submitted: list[_Batch] = []  # handed to the threads, not yet finished (at most two)
@@ -875,7 +827,7 @@ def iter_s3_access_tables(
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     for url in logs_inputs:
-        for table in cloudwatch.load_tables("s3_access", str(url), start, end, report, session):
+        for table in _logs_tables(str(url), start, end, report, session):
             if on_runs is not None:
                 on_runs([])
             yield [], table  # no file to remember: the cache re-reads log groups
@@ -883,61 +835,44 @@ def iter_s3_access_tables(
         bar.close()
 
 
-def _progress(files: Sequence[inp.SourceFile], enabled: bool, what: str) -> Any:
-    if not enabled or len(files) < 2:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=len(files), desc=what, unit="file")
-
-
-def load_s3_access(
-    inputs: Sequence[str | Path] | str | Path,
-    start: datetime | str | None = None,
-    end: datetime | str | None = None,
-    *,
-    cache: str | Path | bool | None = None,
-    session: Any = None,
-    progress: bool = False,
-) -> LoadResult:
-    """Load S3 server access logs into a DataFrame with the canonical columns.
-
-    Args:
-        inputs: files, folders (recursive, gzip or not) and ``s3://bucket/prefix`` locations.
-        start: keep records at or after this time (UTC; naive means UTC; ISO text accepted).
-        end: keep records before this time.
-        cache: a Parquet cache folder (``True`` for the default one): S3 objects are parsed
-            into it once, and later loads of the same window read nothing from S3.
-        session: a boto3 session for ``s3://`` inputs (default: the standard chain).
-        progress: show a progress bar over files.
-
-    Returns:
-        LoadResult with ``frame`` (canonical columns, input order) and ``report``.
-    """
-    return load_tables("s3_access", iter_s3_access_tables, S3_ACCESS_SCHEMA, inputs, start, end, cache=cache, session=session, progress=progress)
-
-
-def load_tables(
-    kind: str,
-    iter_tables: Callable[..., Iterator[tuple[list[inp.SourceFile], pa.Table]]],
-    schema: pa.Schema,
-    inputs: Sequence[str | Path] | str | Path,
-    start: datetime | str | None,
-    end: datetime | str | None,
-    *,
-    cache: str | Path | bool | None,
-    session: Any,
-    progress: bool,
-) -> LoadResult:
-    """What ``load_s3_access`` and ``load_cloudtrail`` share: through the cache, or parsed here."""
-    if cache:
-        from s3forensics.sources.cache import load_via_cache
-
-        return load_via_cache(kind, inputs, start, end, cache=cache, session=session, progress=progress)
-    report = ReportBuilder(kind)
-    tables = [t for _, t in iter_tables(inputs, start, end, report=report, session=session, progress=progress)]
-    table = pa.concat_tables(tables) if tables else schema.empty_table()
-    return LoadResult(frame=to_pandas(table), report=report.build())
+def _logs_tables(
+    url: str, start: datetime | None, end: datetime | None, report: ReportBuilder, session: Any = None
+) -> Iterator[pa.Table]:
+    """Canonical ``s3_access`` tables of a ``logs://`` input, into ``report``."""
+    for batch in cloudwatch.event_batches(url, start, end, session):
+        records: list[dict[str, Any]] = []
+        text_lines: list[bytes] = []
+        locate = Locator()
+        for group, event in batch:
+            message = event.get("message") or ""
+            name = cloudwatch.event_name(group, event)
+            if not message.lstrip().startswith("{"):
+                # A text-format line (custom pipelines forward those too).
+                locate.add(name, 1, len(text_lines))
+                text_lines.append(message.replace("\n", " ").encode("utf-8") + b"\n")
+                continue
+            report.lines_read += 1
+            try:
+                obj = json.loads(message)
+            except json.JSONDecodeError as exc:
+                report.reject(name, 1, f"invalid JSON: {exc.msg} (column {exc.colno})", message)
+                continue
+            if not isinstance(obj, dict):
+                report.reject(name, 1, f"a JSON {type(obj).__name__}, not an access log record", message)
+                continue
+            rec = cloudwatch.access_record(obj)
+            if isinstance(rec, str):
+                report.reject(name, 1, rec, message)
+            else:
+                records.append(rec)
+        tables = []
+        if records:
+            table = pa.Table.from_pylist(records, schema=S3_ACCESS_SCHEMA)
+            tables.append(keep_window(table, "time", report, start, end))
+        if text_lines:
+            tables.append(parse_chunk(b"".join(text_lines), "", 1, report, start, end, locate=locate))
+        for table in tables:
+            yield table.select(list(S3_ACCESS_COLUMNS))
 
 
 def parse_lines(lines: Sequence[str] | str, file: str = "<lines>") -> LoadResult:
@@ -947,29 +882,6 @@ def parse_lines(lines: Sequence[str] | str, file: str = "<lines>") -> LoadResult
     report.files = 1
     table = parse_chunk(text.encode("utf-8"), file, 1, report)
     return LoadResult(frame=to_pandas(table), report=report.build())
-
-
-def _types_mapper(typ: pa.DataType) -> Any:
-    import pandas as pd
-
-    if pa.types.is_int64(typ):
-        return pd.Int64Dtype()
-    if pa.types.is_int32(typ):
-        return pd.Int32Dtype()
-    if pa.types.is_boolean(typ):
-        return pd.BooleanDtype()
-    if pa.types.is_list(typ):
-        return pd.ArrowDtype(typ)
-    return None
-
-
-def to_pandas(table: pa.Table) -> Any:
-    """Canonical Arrow table -> DataFrame (nullable ints/bools, ``str`` text, UTC datetimes).
-
-    Text columns use pandas' ``str`` dtype (missing = NaN, as pandas 3 does), times are
-    ``datetime64[us, UTC]``, integers ``Int64``/``Int32`` with ``<NA>``, lists Arrow lists.
-    """
-    return table.to_pandas(types_mapper=_types_mapper)
 
 
 def record_from_mapping(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 
 from s3forensics import aws
 from s3forensics.schema import S3_ACCESS_COLUMNS
-from s3forensics.sources import load_cloudtrail, load_s3_access, s3_listing
+from s3forensics.sources import listing, load_cloudtrail, load_s3_access
 from s3forensics.sources.cache import sync
 from s3forensics.sources.s3_access_format import format_line
 
@@ -99,7 +99,7 @@ def _counting_session():
 )
 def test_any_prefix_loads_window_and_fetches_nothing_else(mixed, monkeypatch, prefix, parts, page_keys):
     logs, _, wanted = mixed
-    monkeypatch.setattr(s3_listing, "PAGE_KEYS", page_keys)
+    monkeypatch.setattr(listing, "PAGE_KEYS", page_keys)
     sess, fetched = _counting_session()
     result = load_s3_access(f"s3://{logs}/{prefix}", START, END, session=sess)
     expected_keys = set().union(*(wanted[p] for p in parts))

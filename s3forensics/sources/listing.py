@@ -1,4 +1,8 @@
-"""Listing ``s3://bucket/prefix`` for a time window, whatever the log layout under it.
+"""Inputs expanded into the files to read; ``s3://bucket/prefix`` listed for a time window.
+
+``expand_inputs`` turns folders, files and S3 locations into ``SourceFile`` entries in a
+stable order; ``resolve_inputs`` also sets CloudWatch Logs groups apart. An S3 location
+is listed whatever the log layout under it:
 
 A log bucket's base prefix may hold both server access log layouts and CloudTrail:
 
@@ -25,11 +29,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from s3forensics.errors import SourceError
 from s3forensics.sources import inputs as inp
 
 log = logging.getLogger(__name__)
@@ -307,3 +314,94 @@ def list_location(
         bucket, prefix, len(files), lister.pruned, len(skipped), lister.requests,
     )
     return S3Listing(files=files, pruned=lister.pruned, skipped=skipped, requests=lister.requests)
+
+
+def list_s3(
+    url: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    session: Any = None,
+    lag: timedelta = inp.DEFAULT_DELIVERY_LAG,
+    client: Any = None,
+) -> Any:
+    """Objects under ``s3://bucket/prefix`` that may hold records in the window.
+
+    Any prefix works: the bucket root, a base prefix holding both access log layouts and
+    CloudTrail, one layout's folder, or part of a key name (see ``list_location``).
+
+    Returns:
+        ``S3Listing`` (kept objects in key order, objects pruned by name,
+        folders skipped by name, list requests made).
+    """
+    bucket, prefix = inp.split_s3(url)
+    client = client or inp.s3_client(session)
+    try:
+        return list_location(client, bucket, prefix, start, end, lag=lag, slack=inp.DEFAULT_EARLY_SLACK)
+    except Exception as exc:  # botocore errors carry the code; name the location
+        raise SourceError(f"cannot list {url}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """Inputs expanded into files: ``files`` in order, ``pruned`` by key name, ``skipped``
+    (location, reason) folders not read by name (digest, Insights)."""
+
+    files: list[inp.SourceFile]
+    pruned: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+def expand_inputs(
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    session: Any = None,
+    lag: timedelta = inp.DEFAULT_DELIVERY_LAG,
+) -> Expanded:
+    """Every file/object of ``inputs``, in order, with what was pruned or skipped."""
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    files: list[inp.SourceFile] = []
+    pruned = 0
+    skipped: list[tuple[str, str]] = []
+    for value in inputs:
+        if inp.is_s3(value):
+            listing = list_s3(str(value), start, end, session=session, lag=lag)
+            files.extend(listing.files)
+            pruned += listing.pruned
+            skipped.extend(listing.skipped)
+        else:
+            files.extend(inp.expand_local(value))
+    return Expanded(files, pruned, tuple(skipped))
+
+
+def resolve_inputs(
+    inputs: Sequence[str | Path] | str | Path,
+    start: datetime | None,
+    end: datetime | None,
+    report: Any,
+    *,
+    session: Any = None,
+    files: Sequence[inp.SourceFile] | None = None,
+) -> tuple[list[str | Path], Sequence[inp.SourceFile]]:
+    """Split inputs into CloudWatch Logs groups and files to read, pruned by key name.
+
+    Objects skipped on purpose (digest and Insights folders...) are recorded in ``report``.
+    ``files``, when given, replaces the expansion (the cache passes only what is new).
+
+    Returns:
+        ``(logs_inputs, files)``.
+    """
+    if isinstance(inputs, (str, Path)):
+        inputs = [inputs]
+    logs_inputs = [v for v in inputs if inp.is_logs(v)]
+    if files is None:
+        expanded = expand_inputs([v for v in inputs if not inp.is_logs(v)], start, end, session=session)
+        files = expanded.files
+        if expanded.pruned:
+            log.info("skipped %d objects outside the time window by key name", expanded.pruned)
+        for location, reason in expanded.skipped:
+            report.skip(location, reason)
+    return logs_inputs, files
