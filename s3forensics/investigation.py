@@ -20,29 +20,14 @@ import pandas as pd
 
 from s3forensics.config import notebook_cache_dir
 from s3forensics.errors import ParameterError, S3ForensicsError
+from s3forensics.vocabulary import Window, severity_rank, utc_time
 
 log = logging.getLogger(__name__)
 
 
-def parse_time(value: str | datetime, name: str) -> datetime:
-    """An ISO-8601 time (``Z`` or offset; naive means UTC) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ParameterError(f"{name} must be an ISO-8601 time like 2026-11-16T00:00:00Z, got {value!r}") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def parse_window(start: str | datetime, end: str | datetime) -> tuple[datetime, datetime]:
-    """``(start, end)`` as UTC datetimes; ``end`` must be after ``start``."""
-    s, e = parse_time(start, "START"), parse_time(end, "END")
-    if e <= s:
-        raise ParameterError(f"END ({e.isoformat()}) must be after START ({s.isoformat()})")
+    """``(start, end)`` of the notebooks' ``START``/``END`` as UTC datetimes; ``end`` after ``start``."""
+    s, e = Window.parse(start, end, names=("START", "END"), bounded=True)
     return s, e
 
 
@@ -210,14 +195,11 @@ def open_investigation(
     )
 
 
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-
-
 def rank_findings(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings ordered most severe first, then by event count and first seen."""
     if findings.empty:
         return findings
-    rank = findings["severity"].astype("string").str.lower().map(SEVERITY_RANK).fillna(9)
+    rank = findings["severity"].map(severity_rank)
     ordered = findings.assign(_rank=rank).sort_values(["_rank", "event_count", "first_seen"], ascending=[True, False, True])
     return ordered.drop(columns="_rank").reset_index(drop=True)
 
@@ -247,7 +229,7 @@ def report_window(end: str | datetime, days: int) -> tuple[datetime, datetime]:
     if isinstance(end, str) and end.strip().lower() == "now":
         stop = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     else:
-        stop = parse_time(end, "END")
+        stop = utc_time(end, "END")
     return stop - timedelta(days=days), stop
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from s3forensics.config import home_dir
 from s3forensics.errors import ActionError, ParameterError, S3ForensicsError
+from s3forensics.vocabulary import BucketProfile, severity_rank
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,6 @@ EXFILTRATION: tuple[str, ...] = (
 )
 #: Operations that read an object (a website endpoint GET is a read too).
 READ_OPERATIONS: tuple[str, ...] = ("REST.GET.OBJECT", "WEBSITE.GET.OBJECT", "REST.COPY.OBJECT_GET")
-_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "informational": 4, "info": 4}
 
 
 def _utc_now() -> datetime:
@@ -179,7 +179,7 @@ def fix_first(results: Sequence[Any], top: int = 10) -> pd.DataFrame:
                 "automatic_fix": check_id in PLANNERS,
                 "title": check.title,
                 "remediation": check.remediation,
-                "_order": (_SEVERITY_RANK.get(check.severity, 9), -len(unlocks), -len(resources)),
+                "_order": (severity_rank(check.severity), -len(unlocks), -len(resources)),
             }
         )
     rows.sort(key=lambda row: row["_order"])
@@ -284,7 +284,7 @@ def relevant_findings(findings: pd.DataFrame, *, bucket: str = "", detections: S
     if bucket:
         keep &= findings["bucket"] == bucket
     out = findings[keep].copy()
-    out["_rank"] = out["severity"].map(lambda s: _SEVERITY_RANK.get(str(s).lower(), 9))
+    out["_rank"] = out["severity"].map(severity_rank)
     return out.sort_values(["_rank", "first_seen"]).drop(columns="_rank").reset_index(drop=True)
 
 
@@ -313,7 +313,7 @@ def suspects(findings: pd.DataFrame, *, ips: Sequence[str] = ()) -> pd.DataFrame
         principal = None if principal is None or (isinstance(principal, float) and pd.isna(principal)) else principal
         if ip is None and principal is None:
             continue
-        ranks = part["severity"].map(lambda s: _SEVERITY_RANK.get(str(s).lower(), 9))
+        ranks = part["severity"].map(severity_rank)
         rows.append(
             {
                 "source_ip": ip,
@@ -394,8 +394,7 @@ def incident_facts(investigation: Any, findings: pd.DataFrame, *, bucket: str, p
         profile: ``public_site`` or ``private_data``.
         ips: suspect addresses (empty: every address the findings name).
     """
-    if profile not in ("public_site", "private_data"):
-        raise ParameterError(f"BUCKET_PROFILE must be 'public_site' or 'private_data', got {profile!r}")
+    profile = BucketProfile.parse(profile, "BUCKET_PROFILE")
     who = suspects(findings, ips=ips)
     source_ips = tuple(dict.fromkeys(str(ip) for ip in (list(ips) or who["source_ip"].dropna().tolist())))
     principals = tuple(dict.fromkeys(str(p) for p in who["principal"].dropna().tolist()))

@@ -41,6 +41,7 @@ from sqlglot.errors import ParseError
 from s3forensics.config import validate_identifier, validate_qualified_name
 from s3forensics.errors import ParameterError, QueryError
 from s3forensics.schema import TABLES
+from s3forensics.vocabulary import Window, utc_time
 
 log = logging.getLogger(__name__)
 
@@ -264,27 +265,6 @@ def list_queries() -> list[Query]:
 # --- parameter values ---------------------------------------------------------------
 
 
-def _to_timestamp(value: Any, name: str) -> dt.datetime:
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            value = dt.datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise ParameterError(f"parameter {name}: {value!r} is not an ISO-8601 timestamp") from exc
-    elif hasattr(value, "to_pydatetime"):  # pandas.Timestamp, without importing pandas
-        value = value.to_pydatetime()
-    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-    if not isinstance(value, dt.datetime):
-        raise ParameterError(f"parameter {name}: expected a timestamp, got {type(value).__name__} {value!r}")
-    # Naive times are taken as UTC, as every log time is.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC)
-
-
 def coerce_value(type_: str, value: Any, name: str) -> Any:
     """Check and convert ``value`` to a parameter of SQL type ``type_``.
 
@@ -297,7 +277,7 @@ def coerce_value(type_: str, value: Any, name: str) -> Any:
     if value is None:
         raise ParameterError(f"parameter {name}: a value is required, got None")
     if type_ == "timestamp":
-        return _to_timestamp(value, name)
+        return utc_time(value, f"parameter {name}")
     if type_ in ("integer", "bigint"):
         if isinstance(value, bool):
             raise ParameterError(f"parameter {name}: expected {type_}, got a boolean")
@@ -381,10 +361,8 @@ def bind_values(query: Query, params: Mapping[str, Any] | None = None) -> dict[s
             raise ParameterError(f"query {query.id}: missing required parameter {param.name} ({param.type}: {param.description})")
         else:
             values[param.name] = param.default
-    if query.has_window and values["end"] < values["start"]:
-        raise ParameterError(
-            f"query {query.id}: time window ends before it starts (start={values['start'].isoformat()}, end={values['end'].isoformat()})"
-        )
+    if query.has_window:
+        Window.parse(values["start"], values["end"], context=f"query {query.id}")
     return values
 
 

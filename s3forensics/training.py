@@ -24,7 +24,7 @@ import logging
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import pandas as pd
 
 from s3forensics.config import home_dir
 from s3forensics.errors import ParameterError, SourceError
+from s3forensics.vocabulary import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +114,9 @@ def pick_scenario(truth: Mapping[str, Any], scenario_id: str = "", *, seed: int 
     raise ParameterError(f"SCENARIO {scenario_id!r} is not in the demo world; choose one of: {', '.join(scenario_ids(truth))}")
 
 
-def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(str(text).replace("Z", "+00:00")).astimezone(UTC)
-
-
 def focus_window(scenario: Mapping[str, Any]) -> tuple[datetime, datetime]:
     """The UTC day on which the scenario started (what the trainee is told to look at)."""
-    start = _ts(scenario["start"])
+    start = utc_time(scenario["start"])
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
     return day, day + timedelta(days=1)
 
@@ -352,12 +349,10 @@ def _check_start(scenario: Mapping[str, Any], answer: str) -> tuple[bool, str, s
         "with actor=<IP>, or the first_seen of its finding)."
     )
     try:
-        given = _ts(answer)
-    except ValueError:
+        given = utc_time(answer, "the start")
+    except ParameterError:
         return False, f"{answer!r} is not an ISO-8601 time like 2026-11-19T22:18:00Z", hint
-    if given.tzinfo is None:
-        given = given.replace(tzinfo=UTC)
-    delta = given - _ts(scenario["start"])
+    delta = given - utc_time(scenario["start"])
     if abs(delta) <= START_TOLERANCE:
         return True, "within 5 minutes of the first request", ""
     minutes = abs(delta).total_seconds() / 60

@@ -39,10 +39,11 @@ import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from s3forensics.errors import ConfigError
+from s3forensics.errors import ConfigError, ParameterError
+from s3forensics.vocabulary import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -122,17 +123,13 @@ class HandlerSettings:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    """The event's time (CloudWatch writes ``+0000`` offsets), or None when it has none that parses."""
+    if not isinstance(value, str) or not value.strip():
         return None
-    text = value.strip().replace("Z", "+00:00")
-    # CloudWatch writes "+0000" offsets; fromisoformat wants "+00:00".
-    if len(text) > 5 and text[-5] in "+-" and text[-4:].isdigit():
-        text = f"{text[:-2]}:{text[-2:]}"
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
+        return utc_time(value, "event time")
+    except ParameterError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def classify(event: Mapping[str, Any]) -> tuple[str, datetime | None, str]:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from s3forensics.aws import ACCESS_DENIED_CODES, error_code
+from s3forensics.vocabulary import SEVERITIES
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,6 @@ class Status(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
-
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "informational")
 
 #: IAM actions whose name differs from ``<prefix>:<OperationName>``.
 _IAM_ACTION_OVERRIDES: dict[tuple[str, str], str] = {

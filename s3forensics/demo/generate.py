@@ -28,6 +28,7 @@ from s3forensics.demo.scenarios import archive_logging_off, plan, run_scenarios
 from s3forensics.demo.traffic import generate_benign
 from s3forensics.errors import ConfigError, S3ForensicsError, SandboxError
 from s3forensics.sources.s3_access_format import format_line
+from s3forensics.vocabulary import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -53,20 +54,9 @@ def parse_start(value: str | date | datetime | None) -> datetime:
     """The window start as an aware UTC datetime (naive values and dates are taken as UTC).
 
     Raises:
-        ConfigError: ``value`` is not an ISO-8601 date or time.
+        ParameterError: ``value`` is not an ISO-8601 date or time.
     """
-    if value is None:
-        return DEFAULT_START
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ConfigError(f"start {value!r} is not an ISO-8601 date or time (e.g. 2026-11-16)") from exc
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    raise ConfigError(f"start must be a date, datetime or ISO string, got {type(value).__name__}")
+    return DEFAULT_START if value is None else utc_time(value, "start")
 
 
 def generate(out_dir: str | Path, days: int = 7, seed: int = 7, start: str | date | datetime | None = None) -> dict[str, Any]:

@@ -18,33 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from s3forensics.queries import Param
+from s3forensics.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from s3forensics.detections.config import DetectionConfig
-
-#: Severities, lowest first.
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
-
-#: Columns every finding has, in this order (the ``detect`` JSON contract).
-FINDING_COLUMNS: tuple[str, ...] = (
-    "detection_id",
-    "title",
-    "severity",
-    "first_seen",
-    "last_seen",
-    "bucket",
-    "source_ip",
-    "principal",
-    "event_count",
-    "bytes",
-    "summary",
-    "evidence",
-)
-
-#: Columns a detection query may return that become finding fields, not evidence.
-ROW_FIELDS: tuple[str, ...] = ("bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes")
 
 UTC = dt.UTC
 #: Default analysed window of a test case: one day.

@@ -26,8 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from s3forensics.errors import ConfigError
-
-PROFILES: tuple[str, ...] = ("public_site", "private_data")
+from s3forensics.vocabulary import BucketProfile
 
 
 def _networks(cidrs: Iterable[str], where: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -80,8 +79,7 @@ class BucketConfig:
     allow: Allowlist = field(default_factory=Allowlist)
 
     def __post_init__(self) -> None:
-        if self.profile not in PROFILES:
-            raise ConfigError(f"bucket profile {self.profile!r} is not one of {', '.join(PROFILES)}")
+        object.__setattr__(self, "profile", BucketProfile.parse(self.profile))
 
 
 @dataclass(frozen=True)
@@ -103,8 +101,7 @@ class DetectionConfig:
     params: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.default_profile not in PROFILES:
-            raise ConfigError(f"default profile {self.default_profile!r} is not one of {', '.join(PROFILES)}")
+        object.__setattr__(self, "default_profile", BucketProfile.parse(self.default_profile, "default profile"))
         for name, bucket in self.buckets.items():
             if not isinstance(bucket, BucketConfig):
                 raise ConfigError(f"bucket {name}: expected a BucketConfig, got {type(bucket).__name__}")

@@ -25,6 +25,7 @@ from s3forensics.demo.world import demo_config
 from s3forensics.detections.config import DetectionConfig
 from s3forensics.detections.runner import DetectionRun, run_detections
 from s3forensics.errors import SourceError
+from s3forensics.vocabulary import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,6 @@ class Evaluation:
         }
 
 
-def _ts(text: str) -> pd.Timestamp:
-    return pd.Timestamp(text).tz_convert("UTC") if pd.Timestamp(text).tzinfo else pd.Timestamp(text, tz="UTC")
-
-
 def _principal_matches(principal: str | None, principals: list[str]) -> bool:
     if not principal:
         return False
@@ -119,7 +116,7 @@ def _principal_matches(principal: str | None, principals: list[str]) -> bool:
 
 def matches(finding: Mapping[str, Any], scenario: Mapping[str, Any], slack: dt.timedelta = DEFAULT_SLACK) -> bool:
     """True when ``finding`` (a findings row) belongs to ``scenario`` (ground truth)."""
-    start, end = _ts(scenario["start"]) - slack, _ts(scenario["end"]) + slack
+    start, end = pd.Timestamp(utc_time(scenario["start"])) - slack, pd.Timestamp(utc_time(scenario["end"])) + slack
     first, last = pd.Timestamp(finding["first_seen"]), pd.Timestamp(finding["last_seen"])
     if pd.isna(first) or pd.isna(last) or last < start or first > end:
         return False
@@ -152,7 +149,7 @@ def score(run: DetectionRun, truth: Mapping[str, Any], slack: dt.timedelta = DEF
                 missing=tuple(d for d in expected if d not in found_by),
             )
         )
-    days = (_ts(truth["end"]) - _ts(truth["start"])) / pd.Timedelta(days=1)
+    days = (utc_time(truth["end"]) - utc_time(truth["start"])) / dt.timedelta(days=1)
     return Evaluation(scenarios=tuple(scores), false_positives=findings[~matched].reset_index(drop=True), days=float(days), run=run)
 
 

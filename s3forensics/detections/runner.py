@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from s3forensics.detections.base import FINDING_COLUMNS, ROW_FIELDS, Detection
+from s3forensics.detections.base import Detection
 from s3forensics.detections.config import DetectionConfig
 from s3forensics.errors import ParameterError, S3ForensicsError
 from s3forensics.queries import coerce_value, load_query
+from s3forensics.vocabulary import FINDING_COLUMNS, FINDING_COUNTS, FINDING_TIMES, ROW_FIELDS, Window
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +61,14 @@ def empty_findings() -> pd.DataFrame:
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    for column in ("first_seen", "last_seen"):
-        out[column] = pd.to_datetime(out[column], utc=True)
-    out["event_count"] = pd.array(out["event_count"], dtype="Int64")
-    out["bytes"] = pd.array(out["bytes"], dtype="Int64")
-    for column in ("detection_id", "title", "severity", "bucket", "source_ip", "principal", "summary", "evidence"):
-        out[column] = out[column].astype("object").where(out[column].notna(), None)
+    for column in FINDING_COLUMNS:
+        if column in FINDING_TIMES:
+            out[column] = pd.to_datetime(out[column], utc=True)
+        elif column in FINDING_COUNTS:
+            out[column] = pd.array(out[column], dtype="Int64")
+        else:
+            out[column] = out[column].astype("object").where(out[column].notna(), None)
     return out[list(FINDING_COLUMNS)]
-
-
-def _utc(value: Any, name: str) -> dt.datetime:
-    return coerce_value("timestamp", value, name)
 
 
 def resolve_params(detection: Detection, overrides: Mapping[str, Any] | None, config: DetectionConfig) -> dict[str, Any]:
@@ -271,9 +269,7 @@ def run_detections(
     """
     from s3forensics.detections.registry import DETECTIONS, get_detection
 
-    start_ts, end_ts = _utc(start, "start"), _utc(end, "end")
-    if end_ts <= start_ts:
-        raise ParameterError(f"detect: window ends before it starts (start={start_ts.isoformat()}, end={end_ts.isoformat()})")
+    start_ts, end_ts = Window.parse(start, end, bounded=True, context="detect")
     config = config or DetectionConfig()
     chosen = [get_detection(i) for i in ids] if ids is not None else list(DETECTIONS)
     params = dict(params or {})

@@ -39,6 +39,7 @@ from s3forensics.sources.convert import iter_tables, table_kind
 from s3forensics.sources.listing import expand_inputs
 from s3forensics.sources.report import LoadReport, LoadResult, ReportBuilder
 from s3forensics.sources.tables import filter_window, to_pandas
+from s3forensics.vocabulary import Window
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def sync(
     """
     table = table_kind(kind)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    start, end = Window.parse(start, end)
     manifest = _manifest_path(cache_dir, table)
     manifest.parent.mkdir(parents=True, exist_ok=True)
     known, parts_of, windows = _read_manifest(manifest)
@@ -369,7 +370,7 @@ def load_via_cache(
     ``cached_rows`` is the number of rows in ``frame``, all read from the cache.
     """
     cache_dir = default_cache_dir() if cache is True else Path(cache)
-    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    start, end = Window.parse(start, end)
     report = sync(table, inputs, cache_dir, start, end, session=session, progress=progress)
     data = read_cache(table, cache_dir, start, end)
     builder = ReportBuilder(table)

@@ -47,6 +47,7 @@ from s3forensics.sources import inputs as inp
 from s3forensics.sources.listing import resolve_inputs
 from s3forensics.sources.report import LoadResult, Reject, ReportBuilder
 from s3forensics.sources.tables import TEXT_POOL, keep_window, progress_bar, to_pandas
+from s3forensics.vocabulary import Window
 
 try:  # a pinned dependency; absent where only the loader of access logs is shipped (Lambda)
     import orjson
@@ -812,7 +813,7 @@ def iter_cloudtrail_tables(
     files: Sequence[inp.SourceFile] | None = None,
 ) -> Iterator[tuple[list[inp.SourceFile], pa.Table]]:
     """Stream canonical tables (one per file, with ``[file]``, in input order) into ``report``."""
-    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    start, end = Window.parse(start, end)
     logs_inputs, files = resolve_inputs(inputs, start, end, report, session=session, files=files)
     if PARSE_PROCESSES > 1 and len(files) > 1 and sum(sf.size or 0 for sf in files) >= PROCESS_MIN_BYTES:
         parsed = _parse_in_processes(files, session, start, end)

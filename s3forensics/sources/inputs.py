@@ -438,24 +438,3 @@ def iter_file_data(files: Sequence[SourceFile], session: Any = None) -> Iterator
                 yield sf, None, payload
             else:
                 yield sf, payload, None
-
-
-def to_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
-    """A timezone-aware UTC datetime from a datetime or ISO-8601 string (naive = UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise SourceError(f"{what} {value!r} is not an ISO-8601 time") from exc
-    if hasattr(value, "to_pydatetime"):
-        value = value.to_pydatetime()
-    if not isinstance(value, datetime):
-        raise SourceError(f"{what} {value!r} is not a time")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)

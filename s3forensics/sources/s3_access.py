@@ -38,6 +38,7 @@ from s3forensics.sources import inputs as inp
 from s3forensics.sources.listing import resolve_inputs
 from s3forensics.sources.report import LoadResult, ReportBuilder
 from s3forensics.sources.tables import TEXT_POOL, Locator, keep_window, progress_bar, to_pandas, window_mask
+from s3forensics.vocabulary import Window
 
 log = logging.getLogger(__name__)
 
@@ -746,7 +747,7 @@ def iter_s3_access_tables(
     While the threads parse one batch, the next is read: a batch is finished (and its
     table yielded) once the batch after it has been handed to the threads.
     """
-    start, end = inp.to_utc(start, "start"), inp.to_utc(end, "end")
+    start, end = Window.parse(start, end)
     logs_inputs, files = resolve_inputs(inputs, start, end, report, session=session, files=files)
     bar = progress_bar(files, progress, "s3 access logs")
     lines_before: dict[int, int] = {}

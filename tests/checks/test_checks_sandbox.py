@@ -38,7 +38,8 @@ def _status(results, check_id, resource=None):
     return matches[0].status if len(matches) == 1 else {r.resource: r.status for r in matches}
 
 
-def test_demo_account_gaps(sandbox: sb.SandboxState) -> None:
+def test_demo_account_gaps(fresh_sandbox: sb.SandboxState) -> None:
+    """Exactly the demo account: reset first, since other modules on this worker add buckets."""
     ctx = _ctx()
     results = run_checks(context=ctx)
     buckets = {world.SITE_BUCKET, world.DATA_BUCKET, world.ARCHIVE_BUCKET, world.LOG_BUCKET, world.TRAIL_BUCKET}

@@ -19,13 +19,12 @@ from s3forensics.detections.base import (
     CASE_ACCOUNT,
     CASE_DATA,
     CASE_SITE,
-    FINDING_COLUMNS,
-    ROW_FIELDS,
     Case,
     Detection,
     case_tables,
 )
 from s3forensics.engines.duckdb_engine import DuckDBEngine
+from s3forensics.vocabulary import FINDING_COLUMNS, ROW_FIELDS
 
 CASES = [pytest.param(d, c, id=f"{d.id}-{'fires' if c.fires else 'quiet'}-{c.name}") for d in DETECTIONS for c in d.cases]
 
