@@ -190,7 +190,8 @@ def _event_times(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
     return times.cast(typ), missing
 
 
-#: Canonical columns read from each record by ``_row``, in its order.
+#: Canonical columns read from each record by ``_row``, in its order (``resources`` gives
+#: ``resource_arns`` and ``resource_types``; the free-form JSON columns are read apart).
 _ROW_COLUMNS = (
     "event_version", "event_source", "event_name", "aws_region", "source_ip_address", "user_agent",
     "user_identity_type", "user_identity_arn", "user_identity_account_id", "user_identity_principal_id",
@@ -200,7 +201,6 @@ _ROW_COLUMNS = (
     "recipient_account_id", "request_id", "event_id", "tls_version", "vpc_endpoint_id",
     "event_time", "bytes_transferred_in", "bytes_transferred_out", "resources",
 )
-_BOOL_COLUMNS = frozenset({"read_only", "management_event"})
 
 
 def _row(r: dict[str, Any]) -> tuple[Any, ...]:
@@ -249,15 +249,21 @@ def _row(r: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _python_columns(recs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Canonical columns of record dicts, with ``_text``/``_bool``/``_int`` semantics."""
+    """Canonical columns of record dicts, typed as the schema types them (``_text``/``_bool``/
+    ``_int`` semantics); ``event_time`` stays text, parsed by ``_event_times``."""
     columns = dict(zip(_ROW_COLUMNS, zip(*map(_row, recs))))  # tuples, one per column
     out: dict[str, Any] = {}
-    for name in _ROW_COLUMNS[:29]:
-        out[name] = _bools(columns[name]) if name in _BOOL_COLUMNS else _strings(columns[name])
-    out["event_time"] = _text_array([v if v.__class__ is str else None for v in columns["event_time"]])
-    out["bytes_transferred_in"] = _ints(columns["bytes_transferred_in"])
-    out["bytes_transferred_out"] = _ints(columns["bytes_transferred_out"])
-    out["resource_arns"], out["resource_types"] = _resources(columns["resources"])
+    for name, values in columns.items():
+        if name == "resources":
+            out["resource_arns"], out["resource_types"] = _resources(values)
+        elif name == "event_time":
+            out[name] = _text_array([v if v.__class__ is str else None for v in values])
+        elif pa.types.is_boolean(typ := CLOUDTRAIL_SCHEMA.field(name).type):
+            out[name] = _bools(values)
+        elif pa.types.is_integer(typ):
+            out[name] = _ints(values)
+        else:
+            out[name] = _strings(values)
     return out
 
 
