@@ -1,7 +1,5 @@
 -- description: Access keys seen in CloudTrail per source IP and identity, with first and last use.
 -- sources: cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 SELECT
   source_ip_address,
   user_identity_type,

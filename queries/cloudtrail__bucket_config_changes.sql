@@ -1,7 +1,5 @@
 -- description: Bucket configuration changes from CloudTrail: policy, ACL, public access block, logging, lifecycle, replication.
 -- sources: cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param event_names: array(varchar) = ["PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock", "PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock", "PutBucketLogging", "PutBucketLifecycle", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle", "PutBucketReplication", "DeleteBucketReplication", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls", "PutBucketWebsite", "DeleteBucketWebsite", "PutBucketVersioning", "PutBucketEncryption", "DeleteBucketEncryption"] -- CloudTrail events that change a bucket's configuration
 SELECT
   event_time,

@@ -1,7 +1,5 @@
 -- description: Per hour and bucket, requests in server access logs vs S3 data events in CloudTrail.
 -- sources: s3_access, cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 WITH access AS (
   SELECT date_trunc('hour', time) AS hour, bucket, count(*) AS requests
   FROM s3_access

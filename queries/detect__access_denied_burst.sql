@@ -1,7 +1,5 @@
 -- description: Bursts of 403 / AccessDenied answers to one IP or principal on one bucket's objects.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_minutes: integer = 15 -- length of one counting period, in minutes
 -- param min_denied: integer = 20 -- fewest denied requests from one source in one period that make a burst
 -- param min_distinct_keys: integer = 3 -- fewest distinct keys denied in that period (a retry loop on one key is not a burst)

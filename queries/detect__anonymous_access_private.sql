@@ -1,7 +1,5 @@
 -- description: Anonymous requests that S3 answered with success on a bucket whose profile says it needs authentication.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_requests: integer = 1 -- fewest successful anonymous requests from one IP to report
 -- param public_buckets: array(varchar) = [] -- buckets public by design (profile public_site); never reported
 SELECT

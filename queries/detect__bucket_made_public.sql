@@ -1,7 +1,5 @@
 -- description: A bucket made public: policy granting Principal "*", a public ACL, or its public access block removed or relaxed.
 -- sources: cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param public_buckets: array(varchar) = [] -- buckets public by design (profile public_site); never reported
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
 WITH changes AS (

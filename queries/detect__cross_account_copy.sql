@@ -1,7 +1,5 @@
 -- description: Data copied or replicated to another account: object reads and copies by a foreign principal, replication configured.
 -- sources: cloudtrail, s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param own_accounts: array(varchar) = [] -- account ids that are ours (besides the trail's own recipient account)
 -- param min_objects: integer = 1 -- fewest objects read or copied by one foreign account to report
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported

@@ -1,7 +1,5 @@
 -- description: Enumeration: many list, HEAD, ACL, policy and configuration reads from one source in one period.
 -- sources: s3_access, cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_requests: integer = 200 -- fewest enumeration requests from one source to one bucket in one period
 -- param min_operations: integer = 1 -- fewest distinct enumeration operations in that period

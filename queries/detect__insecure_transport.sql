@@ -1,7 +1,5 @@
 -- description: Insecure transport: plain HTTP or an outdated TLS version on a private bucket, or signed requests over plain HTTP anywhere.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param weak_tls_versions: array(varchar) = ["TLSv1", "TLSv1.1", "SSLv3"] -- TLS versions counted as outdated
 -- param min_requests: integer = 1 -- fewest insecure requests from one source to report
 -- param public_buckets: array(varchar) = [] -- buckets public by design, served over HTTP by the website endpoint: only signed requests count there

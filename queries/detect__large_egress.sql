@@ -1,7 +1,5 @@
 -- description: Large egress: bytes sent to one IP and principal from one bucket in one period (data leakage).
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_bytes: bigint = 268435456 -- bytes to one source in one period that count as large egress (private buckets)
 -- param min_bytes_public: bigint = 2147483648 -- the same threshold on buckets public by design (a site serves bytes)

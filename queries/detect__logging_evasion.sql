@@ -1,7 +1,5 @@
 -- description: Logging evasion: server access logging disabled, a trail stopped, deleted or changed, event selectors changed.
 -- sources: cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param include_failed: boolean = true -- also report attempts that AWS refused (an attacker probing)
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
 WITH changes AS (

@@ -1,7 +1,5 @@
 -- description: Mass deletion: many object deletes from one source in one period, or a lifecycle expiration rule or bucket deletion.
 -- sources: s3_access, cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_deletes: integer = 50 -- fewest deleted objects (access log) or delete calls (CloudTrail) from one source in one period
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported

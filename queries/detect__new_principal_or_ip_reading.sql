@@ -1,7 +1,6 @@
 -- description: Object reads by an IP or principal never seen on that bucket in the lookback (first-seen).
 -- sources: s3_access
 -- param start: timestamp -- window start, inclusive (UTC); [start - lookback, start) is history
--- param end: timestamp -- window end, exclusive (UTC)
 -- param lookback_days: integer = 14 -- history searched for earlier sightings, in days before start
 -- param warmup_hours: integer = 24 -- sightings in the first hours of the logs are not new (no history to compare yet)
 -- param min_reads: integer = 5 -- fewest successful reads by the new source to report

@@ -1,7 +1,5 @@
 -- description: Presigned-URL abuse: one presigned URL replayed from many IPs or many times, or signed for an unusually long life.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_distinct_ips: integer = 4 -- fewest distinct IPs using one signature (a link shared beyond its recipient)
 -- param min_uses: integer = 100 -- fewest uses of one signature
 -- param max_expires_seconds: integer = 86400 -- X-Amz-Expires above this is reported (7 days is the SigV4 maximum)

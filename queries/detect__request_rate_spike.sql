@@ -1,7 +1,5 @@
 -- description: Request-rate spikes: one IP, or a bucket in total, above a request count per period (the GetRequests alarm, per source).
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_minutes: integer = 5 -- length of one counting period, in minutes
 -- param max_requests_per_ip: integer = 600 -- requests from one IP to one bucket in one period above which the period is a spike
 -- param max_requests_total: integer = 10000 -- requests to one bucket in one period above which the period is a spike

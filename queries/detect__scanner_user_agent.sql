@@ -1,7 +1,5 @@
 -- description: Requests whose user agent names a scanner, fuzzer or offensive tool (or a penetration-testing distribution).
 -- sources: s3_access, cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param user_agent_pattern: varchar = '(?i)(nikto|sqlmap|nuclei|masscan|zgrab|nmap|gobuster|dirbuster|dirb/|ffuf|wfuzz|feroxbuster|acunetix|nessus|openvas|qualys|burp|zap/|whatweb|wpscan|httpx|s3scanner|bucket_finder|cloudbrute|trufflehog|gitleaks|pacu|kali|parrot|pentoo)' -- case-insensitive regular expression a tool's user agent matches
 -- param min_requests: integer = 3 -- fewest matching requests from one source to one bucket
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported (an authorised scanner)

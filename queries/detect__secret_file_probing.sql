@@ -1,7 +1,5 @@
 -- description: Probing for secret files (.env, .git/, SSH keys, *.pem, cloud credentials) on a bucket.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param key_pattern: varchar = '(?i)((^|/)\.env($|[./])|(^|/)\.git(/|$)|(^|/)\.svn/|(^|/)\.hg/|id_(rsa|dsa|ecdsa|ed25519)($|\.)|\.(pem|key|p12|pfx|ppk|jks|keystore)$|(^|/)\.aws/credentials|(^|/)\.ssh/|(^|/)\.htpasswd$|(^|/)\.npmrc$|(^|/)\.docker/config\.json$|wp-config\.php|(^|/)credentials\.json$|(^|/)secrets?\.(ya?ml|json)$)' -- case-insensitive regular expression of secret-looking keys
 -- param min_distinct_keys: integer = 3 -- fewest distinct secret-looking keys one source asked for
 -- param allow_principals: array(varchar) = [] -- requester ARNs never reported

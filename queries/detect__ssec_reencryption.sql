@@ -1,7 +1,5 @@
 -- description: Objects rewritten with customer-provided keys (SSE-C), the ransomware pattern that locks the owner out.
 -- sources: cloudtrail
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_objects: integer = 5 -- fewest SSE-C writes from one principal to one bucket
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) that use SSE-C legitimately
 WITH writes AS (

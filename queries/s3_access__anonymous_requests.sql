@@ -1,7 +1,5 @@
 -- description: Anonymous (unauthenticated) requests per bucket, remote IP, operation and status.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param buckets: array(varchar) = [] -- only these buckets; empty for all
 SELECT
   bucket,

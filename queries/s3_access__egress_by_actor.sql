@@ -1,7 +1,5 @@
 -- description: Bytes sent (egress) per remote IP and requester, largest first.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_bytes: bigint = 0 -- fewest bytes sent for a pair to be reported
 -- param top: integer = 50 -- how many pairs to return
 SELECT

@@ -1,7 +1,5 @@
 -- description: Error and AccessDenied rates per hour and bucket.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_requests: bigint = 1 -- fewest requests in an hour for it to be reported
 SELECT
   date_trunc('hour', time) AS hour,

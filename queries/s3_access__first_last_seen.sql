@@ -1,7 +1,5 @@
 -- description: First and last seen of each remote IP and requester pair (or of one actor).
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param actor: varchar = '' -- requester ARN or remote IP to follow; empty for every actor
 SELECT
   remote_ip,

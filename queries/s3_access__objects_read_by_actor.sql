@@ -1,7 +1,5 @@
 -- description: Objects read by one principal or IP: each key with requests, bytes and first/last read.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param actor: varchar -- requester ARN or remote IP to follow
 -- param operations: array(varchar) = ["REST.GET.OBJECT", "WEBSITE.GET.OBJECT", "REST.COPY.OBJECT_GET"] -- operations that read an object
 SELECT

@@ -1,7 +1,5 @@
 -- description: Operations per user agent: requests, distinct IPs and errors.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param top: integer = 100 -- how many (user agent, operation) rows to return
 SELECT
   user_agent,

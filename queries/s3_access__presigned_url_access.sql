@@ -1,7 +1,5 @@
 -- description: Requests authenticated by a presigned URL (QueryString auth), per key and caller.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 SELECT
   bucket,
   key,

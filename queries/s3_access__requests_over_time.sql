@@ -1,7 +1,5 @@
 -- description: Requests and bytes sent per time interval, bucket and HTTP status.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param interval: varchar = 'hour' -- width of each period: minute, hour or day
 SELECT
   date_trunc(:interval, time) AS period,

@@ -1,7 +1,5 @@
 -- description: The remote IPs that sent the most requests, with errors, bytes and first/last seen.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param min_requests: bigint = 1 -- fewest requests for an IP to be reported
 -- param top: integer = 20 -- how many IPs to return
 SELECT

@@ -1,7 +1,5 @@
 -- description: The requesters (IAM principals; null = anonymous) that sent the most requests.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param top: integer = 20 -- how many requesters to return
 SELECT
   requester,

@@ -112,7 +112,7 @@ class Investigation:
         queries will see. ``all_lines_accounted`` checks lines read == rows + rejected +
         rows outside the window.
         """
-        held = self.run("detect__window_rows").set_index("source")
+        held = self.run("coverage__window_rows").set_index("source")
         rows = []
         for source, report in self.reports.items():
             rows.append(

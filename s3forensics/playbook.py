@@ -214,7 +214,7 @@ def fix_plans(check_ids: Sequence[str], *, buckets: Sequence[str] | None = None,
     return pd.DataFrame(rows, columns=["check_id", "step", "call", "note"])
 
 
-#: ``detect__request_metrics`` columns -> CloudWatch S3 metric names.
+#: ``s3_access__request_metrics`` columns -> CloudWatch S3 metric names.
 _METRIC_NAMES = {
     "all_requests": "AllRequests",
     "get_requests": "GetRequests",
@@ -233,11 +233,11 @@ def alarm_metrics(investigation: Any, period_seconds: int = 300) -> pd.DataFrame
     """S3 request metrics per bucket and period (CloudWatch names) over the investigation window.
 
     The shape :func:`s3forensics.detections.alarm_backtest.replay` takes, computed by the
-    engine (``detect__request_metrics``) instead of in memory.
+    engine (``s3_access__request_metrics``) instead of in memory.
     """
     if isinstance(period_seconds, bool) or not isinstance(period_seconds, int) or period_seconds <= 0 or period_seconds % 60:
         raise ParameterError(f"PERIOD_SECONDS must be a positive multiple of 60, got {period_seconds!r}")
-    frame = investigation.run("detect__request_metrics", period_seconds=period_seconds).rename(columns=_METRIC_NAMES)
+    frame = investigation.run("s3_access__request_metrics", period_seconds=period_seconds).rename(columns=_METRIC_NAMES)
     frame["period"] = pd.to_datetime(frame["period"], utc=True)
     for name in _METRIC_NAMES.values():
         frame[name] = pd.to_numeric(frame[name], errors="coerce").fillna(0).astype("int64")

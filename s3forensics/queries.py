@@ -4,9 +4,11 @@ Each query is one file in Athena's (Trino) dialect, with a header of one-line co
 
     -- description: Requests per hour per bucket and HTTP status.
     -- sources: s3_access
-    -- param start: timestamp -- window start, inclusive (UTC)
-    -- param end: timestamp -- window end, exclusive (UTC)
     -- param top: integer = 20 -- how many rows to return
+
+A query over logs (any ``sources``) takes the time window ``:start``/``:end`` (timestamps;
+see :data:`WINDOW_PARAMS`), declared here once; a header restates one only to describe it
+otherwise (``-- param start: timestamp -- first hour of history``).
 
 Values enter only through ``:name`` placeholders and are bound as literals on the sqlglot
 syntax tree; logical tables (``s3_access``, ``cloudtrail``) are mapped to validated
@@ -84,6 +86,13 @@ class Param:
     default: Any
     required: bool
     description: str
+
+
+#: The time window every query over logs takes, first among its parameters.
+WINDOW_PARAMS: tuple[Param, ...] = (
+    Param("start", "timestamp", None, True, "window start, inclusive (UTC)"),
+    Param("end", "timestamp", None, True, "window end, exclusive (UTC)"),
+)
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,15 @@ def parse_query_text(text: str, query_id: str, path: Path) -> Query:
     sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
     if not sql:
         raise QueryError(f"{path}: no SQL after the header")
+    if sources:
+        for window in WINDOW_PARAMS:
+            restated = next((p for p in params if p.name == window.name), None)
+            if restated is not None and (restated.type != window.type or not restated.required):
+                raise QueryError(f"{path}: the window parameter {window.name} is a required timestamp; "
+                                 f"drop its '-- param' line or declare '-- param {window.name}: timestamp -- ...'")
+        window_names = {w.name for w in WINDOW_PARAMS}
+        explicit = {p.name: p for p in params}
+        params = [explicit.get(w.name, w) for w in WINDOW_PARAMS] + [p for p in params if p.name not in window_names]
     query = Query(query_id, description, sources, tuple(params), sql, path)
     _check(query, body_start)
     return query
@@ -208,6 +226,8 @@ def _check(query: Query, body_start: int) -> None:
     if any(not p.name for p in tree.find_all(exp.Placeholder)):
         raise QueryError(f"{query.path}: positional placeholder '?' is not allowed; use :name")
     declared = set(query.param_names)
+    if query.sources and not {w.name for w in WINDOW_PARAMS} <= used:
+        raise QueryError(f"{query.path}: a query over logs must filter on its window :start and :end")
     if used - declared:
         raise QueryError(f"{query.path}: placeholders used but not declared: {', '.join(sorted(used - declared))}")
     if declared - used:
@@ -217,10 +237,6 @@ def _check(query: Query, body_start: int) -> None:
     unknown = tables - set(query.sources)
     if unknown:
         raise QueryError(f"{query.path}: reads tables not declared in '-- sources:': {', '.join(sorted(unknown))}")
-    if query.sources:
-        for name in ("start", "end"):
-            if name not in declared or query.param(name).type != "timestamp":
-                raise QueryError(f"{query.path}: a query over logs must declare '-- param {name}: timestamp'")
 
 
 def _parse(query: Query) -> exp.Expression:
@@ -242,12 +258,23 @@ def _load_path(path: Path, mtime: float) -> Query:
     return parse_query_text(path.read_text(encoding="utf-8"), path.stem, path)
 
 
+#: Query ids that were renamed -> their names now; scripts using the old ones keep working.
+RENAMED: dict[str, str] = {
+    "detect__window_rows": "coverage__window_rows",
+    "detect__request_metrics": "s3_access__request_metrics",
+    "detect__hourly_activity": "detect__baseline_deviation",
+}
+
+
 def load_query(query_id: str) -> Query:
     """Load and check one query by id (the file stem).
 
     Raises:
         QueryError: the id is unknown or the file is ill-formed (names the file and line).
     """
+    if isinstance(query_id, str) and query_id in RENAMED and not (queries_dir() / f"{query_id}.sql").is_file():
+        log.warning("query %s is now called %s", query_id, RENAMED[query_id])
+        query_id = RENAMED[query_id]
     if not isinstance(query_id, str) or not _QUERY_ID.match(query_id):
         raise QueryError(f"query id {query_id!r} is not of the form source__what (lowercase, digits, underscores)")
     path = queries_dir() / f"{query_id}.sql"

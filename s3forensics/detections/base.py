@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from s3forensics.queries import Param
+from s3forensics.queries import WINDOW_PARAMS, Param
 from s3forensics.vocabulary import SEVERITIES
 
 if TYPE_CHECKING:
@@ -129,7 +129,6 @@ class Detection:
         severity: one of :data:`SEVERITIES`.
         technique: MITRE ATT&CK technique, ``"T1530 Data from Cloud Storage"``.
         sources: logical tables read (``s3_access``, ``cloudtrail``).
-        query_id: the library query holding the logic.
         summary: text template over the query's columns, e.g. ``"{event_count} requests"``.
         runbook: what a responder does next.
         false_positives: known benign causes.
@@ -146,7 +145,6 @@ class Detection:
     severity: str
     technique: str
     sources: tuple[str, ...]
-    query_id: str
     summary: str
     runbook: str
     false_positives: tuple[str, ...]
@@ -160,12 +158,18 @@ class Detection:
         if self.severity not in SEVERITIES:
             raise ValueError(f"detection {self.id}: severity {self.severity!r} not in {SEVERITIES}")
 
+    @property
+    def query_id(self) -> str:
+        """The library query holding the logic: ``queries/detect__<id>.sql``."""
+        return f"detect__{self.id}"
+
     def parameters(self) -> tuple[Param, ...]:
         """Every tunable parameter with its default (the window ``start``/``end`` excluded)."""
         from s3forensics.queries import load_query
 
         query = load_query(self.query_id)
-        return tuple(p for p in (*query.params, *self.extra_params) if p.name not in ("start", "end"))
+        window = {w.name for w in WINDOW_PARAMS}
+        return tuple(p for p in (*query.params, *self.extra_params) if p.name not in window)
 
     def defaults(self) -> dict[str, Any]:
         """Parameter name -> default value."""

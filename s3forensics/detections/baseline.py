@@ -90,7 +90,7 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
     """Finding rows for hours of ``[start, end)`` far above their bucket's baseline.
 
     Args:
-        hourly: rows of ``detect__hourly_activity`` (bucket, hour, requests, bytes...)
+        hourly: rows of ``detect__baseline_deviation`` (bucket, hour, requests, bytes...)
             over ``[start - lookback, end)``.
         values: parameters (``start``, ``end``, ``lookback_days``, ``z_threshold``,
             ``min_ratio``, ``min_requests``, ``min_bytes``, ``min_samples``).
@@ -157,7 +157,6 @@ BASELINE_DEVIATION = Detection(
     severity="medium",
     technique="T1530 Data from Cloud Storage",
     sources=("s3_access",),
-    query_id="detect__hourly_activity",
     summary="{bucket}: {metrics} {peak_requests} requests in its busiest hour vs a median of {median_requests} ({baseline} baseline, z={peak_z}) over {hours} hour(s), {bytes_h} sent",
     runbook=(
         "Open the hours in question with s3_access__top_remote_ips and s3_access__top_requesters; "

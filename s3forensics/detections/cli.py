@@ -129,7 +129,7 @@ def findings_records(findings: pd.DataFrame) -> list[dict[str, Any]]:
 def _window(engine: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
     if start and end:
         return start, end
-    span = engine.run("detect__window_rows", start="1970-01-01T00:00:00Z", end="2200-01-01T00:00:00Z")
+    span = engine.run("coverage__window_rows", start="1970-01-01T00:00:00Z", end="2200-01-01T00:00:00Z")
     firsts = pd.to_datetime(span["first_time"], utc=True).dropna()
     lasts = pd.to_datetime(span["last_time"], utc=True).dropna()
     if firsts.empty:
@@ -214,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         lines = []
         for d in DETECTIONS:
             lines.append(f"{d.id} [{d.severity}] {d.title} ({d.technique}; {', '.join(d.sources)})")
+            fire = sum(c.fires for c in d.cases)
+            lines.append(f"    sql: queries/{d.query_id}.sql; cases: {fire} that fire, {len(d.cases) - fire} near misses")
             for p in d.parameters():
                 lines.append(f"    {p.name}: {p.type} = {p.default!r} -- {p.description}")
         _emit("\n".join(lines) + "\n", args.output)

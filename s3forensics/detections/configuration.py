@@ -55,7 +55,6 @@ BUCKET_MADE_PUBLIC = Detection(
     severity="critical",
     technique="T1562.007 Impair Defenses: Disable or Modify Cloud Firewall",
     sources=("cloudtrail",),
-    query_id="detect__bucket_made_public",
     summary="{principal} made {bucket} public from {source_ip}: {changes} ({operation_names})",
     runbook=(
         "Restore Block Public Access on the bucket (s3forensics respond), then roll the policy or "
@@ -84,7 +83,6 @@ LOGGING_EVASION = Detection(
     severity="high",
     technique="T1562.008 Impair Defenses: Disable or Modify Cloud Logs",
     sources=("cloudtrail",),
-    query_id="detect__logging_evasion",
     summary="{principal} from {source_ip}: {changes} on {targets} ({refused} refused)",
     runbook=(
         "Re-enable the logging at once (PutBucketLogging / StartLogging), then treat everything the "
@@ -121,7 +119,6 @@ CROSS_ACCOUNT_COPY = Detection(
     severity="high",
     technique="T1537 Transfer Data to Cloud Account",
     sources=("cloudtrail", "s3_access"),
-    query_id="detect__cross_account_copy",
     summary="{kind} on {bucket}: {principal} (account {account}) {operation_names}, {objects} object(s), {bytes_h}",
     runbook=(
         "Find which policy or ACL lets the foreign account in (bucket policy, access point, "
@@ -166,7 +163,6 @@ MASS_DELETE = Detection(
     severity="critical",
     technique="T1485 Data Destruction",
     sources=("s3_access", "cloudtrail"),
-    query_id="detect__mass_delete",
     summary="{event_count} delete(s) on {bucket} by {actor} from {source_ip} via {origin} ({operation_names})",
     runbook=(
         "Stop the principal (revoke sessions, deny s3:Delete*), then recover: with versioning, "
@@ -202,7 +198,6 @@ SSEC_REENCRYPTION = Detection(
     severity="critical",
     technique="T1486 Data Encrypted for Impact",
     sources=("cloudtrail",),
-    query_id="detect__ssec_reencryption",
     summary="{principal} from {source_ip} rewrote {objects} object(s) of {bucket} with SSE-C ({operation_names})",
     runbook=(
         "Ransomware pattern: the attacker encrypts objects with a key only they hold, then deletes "

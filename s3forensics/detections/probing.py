@@ -48,7 +48,6 @@ SCANNER_USER_AGENT = Detection(
     severity="medium",
     technique="T1595.002 Active Scanning: Vulnerability Scanning",
     sources=("s3_access", "cloudtrail"),
-    query_id="detect__scanner_user_agent",
     summary="{event_count} request(s) to {bucket} from {source_ip} with tool user agent '{user_agent}' ({errors} errors)",
     runbook=(
         "Tools announce themselves: see what the source asked for (evidence) and whether anything "
@@ -79,7 +78,6 @@ SECRET_FILE_PROBING = Detection(
     severity="high",
     technique="T1552.001 Unsecured Credentials: Credentials In Files",
     sources=("s3_access",),
-    query_id="detect__secret_file_probing",
     summary="{source_ip} asked {bucket} for {keys} secret-looking key(s) ({event_count} requests, {served} served)",
     runbook=(
         "If any probe was served (served > 0), treat the file as leaked: rotate what it holds and "
@@ -114,7 +112,6 @@ PRESIGNED_URL_ABUSE = Detection(
     severity="medium",
     technique="T1550.001 Use Alternate Authentication Material: Application Access Token",
     sources=("s3_access",),
-    query_id="detect__presigned_url_abuse",
     summary="presigned URL {signature_prefix}... signed by {principal} used {event_count} time(s) from {distinct_ips} IP(s) on {bucket} (expires {expires_seconds} s)",
     runbook=(
         "A presigned link used from many places was shared beyond its recipient. Find who signed it "
@@ -153,7 +150,6 @@ INSECURE_TRANSPORT = Detection(
     severity="low",
     technique="T1557 Adversary-in-the-Middle",
     sources=("s3_access",),
-    query_id="detect__insecure_transport",
     summary="{event_count} request(s) to {bucket} over {transport} from {actor}",
     runbook=(
         "Add a bucket policy statement denying aws:SecureTransport=false (and s3:TlsVersion < 1.2); "

@@ -211,7 +211,7 @@ def check_window(engine: Any, start: dt.datetime, end: dt.datetime, sources: Col
     counts: dict[str, int] = {}
     warnings: list[str] = []
     try:
-        frame = engine.run("detect__window_rows", start=start, end=end)
+        frame = engine.run("coverage__window_rows", start=start, end=end)
     except S3ForensicsError as exc:
         return counts, [f"could not count input rows: {exc}"]
     for row in frame.to_dict("records"):

@@ -39,7 +39,6 @@ REQUEST_RATE_SPIKE = Detection(
     severity="medium",
     technique="T1499.002 Endpoint Denial of Service: Service Exhaustion Flood",
     sources=("s3_access",),
-    query_id="detect__request_rate_spike",
     summary="{scope} spike on {bucket} from {source_ip}: {event_count} GETs in {periods} hot period(s), peak {peak} per period, {bytes_h} sent",
     runbook=(
         "Check whether the source is a known crawler, monitoring probe or CDN; look at the keys "
@@ -75,7 +74,6 @@ ACCESS_DENIED_BURST = Detection(
     severity="medium",
     technique="T1619 Cloud Storage Object Discovery",
     sources=("s3_access",),
-    query_id="detect__access_denied_burst",
     summary="{event_count} requests from {actor} denied on {bucket} ({periods} burst period(s), peak {peak})",
     runbook=(
         "Denials in bursts across many keys mean someone probes for objects or permissions. Read "
@@ -105,7 +103,6 @@ ANONYMOUS_ACCESS_PRIVATE = Detection(
     severity="high",
     technique="T1530 Data from Cloud Storage",
     sources=("s3_access",),
-    query_id="detect__anonymous_access_private",
     summary="{event_count} anonymous request(s) from {source_ip} succeeded on {profile} bucket {bucket} ({bytes_h} sent)",
     runbook=(
         "The bucket answers unauthenticated requests: check its policy, ACLs and Block Public "
@@ -134,7 +131,6 @@ LARGE_EGRESS = Detection(
     severity="high",
     technique="T1530 Data from Cloud Storage",
     sources=("s3_access",),
-    query_id="detect__large_egress",
     summary="{bytes_h} of {bucket} sent to {actor} from {source_ip} ({event_count} requests, {objects} objects, {periods} heavy period(s))",
     runbook=(
         "Confirm whether the principal and IP are expected to move this much data (a backup, an "
@@ -165,7 +161,6 @@ NEW_PRINCIPAL_OR_IP_READING = Detection(
     severity="medium",
     technique="T1078.004 Valid Accounts: Cloud Accounts",
     sources=("s3_access",),
-    query_id="detect__new_principal_or_ip_reading",
     summary="{new_what} never seen on {bucket} in the lookback read {event_count} object(s) ({objects} distinct, {bytes_h}) as {actor} from {source_ip}",
     runbook=(
         "A known principal from a new IP may mean stolen credentials; a new principal may be a new "
@@ -200,7 +195,6 @@ ENUMERATION = Detection(
     severity="medium",
     technique="T1619 Cloud Storage Object Discovery",
     sources=("s3_access", "cloudtrail"),
-    query_id="detect__enumeration",
     summary="{event_count} list/HEAD/ACL/policy reads on {bucket} by {actor} from {source_ip} ({operation_names})",
     runbook=(
         "Listing and configuration reads in bulk precede exfiltration. Identify the principal; if it "

@@ -43,11 +43,10 @@ def test_catalogue_ids_and_metadata() -> None:
     defined = {id(v): v for module in (traffic, probing, configuration, baseline) for v in vars(module).values() if isinstance(v, Detection)}
     assert sorted(DETECTION_IDS) == sorted(d.id for d in defined.values())
     assert len(set(DETECTION_IDS)) == len(DETECTION_IDS) == len(DETECTIONS)
-    # Every detection query file is the logic of exactly one detection, except the two helpers
-    # the runner, the CLI and the playbooks run themselves.
-    helpers = {"detect__window_rows", "detect__request_metrics"}
+    # Every detect__ query file is the logic of exactly one detection, and each detection's
+    # query is its own id's: metadata, SQL and cases are found from the id alone.
     query_files = {path.stem for path in QUERIES_DIR.glob("detect__*.sql")}
-    assert sorted(d.query_id for d in DETECTIONS) == sorted(query_files - helpers)
+    assert sorted(d.query_id for d in DETECTIONS) == sorted(query_files)
     for detection in DETECTIONS:
         assert detection.technique.startswith("T1"), detection.id
         assert detection.runbook and detection.false_positives
@@ -152,6 +151,11 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     text = capsys.readouterr().out
     assert all(d in text for d in DETECTION_IDS)
     assert ACCOUNT_ID == "111122223333"
+    # Each detection says where its SQL and its cases are: one id finds all three.
+    for d in DETECTIONS:
+        fire = sum(c.fires for c in d.cases)
+        assert f"    sql: queries/detect__{d.id}.sql; cases: {fire} that fire, {len(d.cases) - fire} near misses\n" in text
+        assert (QUERIES_DIR / f"detect__{d.id}.sql").is_file() and fire >= 1 and len(d.cases) > fire
 
 
 def test_noisy_private_bucket_gets_a_profile_hint() -> None:

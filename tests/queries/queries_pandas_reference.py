@@ -205,6 +205,45 @@ def access_log_vs_cloudtrail(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Fram
     return _sort(out, ["hour", "bucket"], [True, True])
 
 
+def window_rows(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    rows = []
+    for source, frame, column in (("s3_access", s3, "time"), ("cloudtrail", ct, "event_time")):
+        times = _window(frame, column, p)[column]
+        rows.append({"source": source, "row_count": len(times), "first_time": times.min() if len(times) else None,
+                     "last_time": times.max() if len(times) else None})
+    return pd.DataFrame(rows)
+
+
+_GETS = ("REST.GET.OBJECT", "WEBSITE.GET.OBJECT")
+_UPLOADS = ("REST.PUT.OBJECT", "REST.PUT.PART", "REST.POST.UPLOAD")
+
+
+def request_metrics(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[~d["operation"].str.startswith("BATCH.", na=False) & ~d["operation"].str.startswith("S3.", na=False)]
+    seconds = p["period_seconds"]
+    epoch = (d["time"] - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(seconds=1)
+    op, status = d["operation"], _num(d["http_status"])
+    d = d.assign(
+        period=pd.to_datetime((epoch // seconds) * seconds, unit="s", utc=True),
+        get=op.isin(_GETS),
+        put=op.isin(("REST.PUT.OBJECT", "REST.POST.UPLOAD", "REST.PUT.PART", "REST.COPY.OBJECT")),
+        delete=op.isin(("REST.DELETE.OBJECT", "REST.POST.MULTI_OBJECT_DELETE")),
+        head=op.isin(("REST.HEAD.OBJECT", "WEBSITE.HEAD.OBJECT")),
+        list=op.isin(("REST.GET.BUCKET", "REST.GET.BUCKETVERSIONS")),
+        e4=(status >= 400) & (status < 500),
+        e5=status >= 500,
+        down=np.where(op.isin(_GETS), _num(d["bytes_sent"]).fillna(0), 0),
+        up=np.where(op.isin(_UPLOADS), _num(d["object_size"]).fillna(0), 0),
+    )
+    out = d.groupby(["bucket", "period"], dropna=False).agg(
+        all_requests=("get", "size"), get_requests=("get", "sum"), put_requests=("put", "sum"),
+        delete_requests=("delete", "sum"), head_requests=("head", "sum"), list_requests=("list", "sum"),
+        errors_4xx=("e4", "sum"), errors_5xx=("e5", "sum"), bytes_downloaded=("down", "sum"), bytes_uploaded=("up", "sum"),
+    ).reset_index()
+    return _sort(out, ["bucket", "period"], [True, True])
+
+
 #: query id -> pandas reference.
 REFERENCES: dict[str, Reference] = {
     "s3_access__requests_over_time": requests_over_time,
@@ -220,6 +259,8 @@ REFERENCES: dict[str, Reference] = {
     "cloudtrail__bucket_config_changes": bucket_config_changes,
     "cloudtrail__access_keys_by_source": access_keys_by_source,
     "coverage__access_log_vs_cloudtrail": access_log_vs_cloudtrail,
+    "coverage__window_rows": window_rows,
+    "s3_access__request_metrics": request_metrics,
 }
 
 

@@ -180,7 +180,9 @@ HEADER = "-- description: d\n-- sources: s3_access\n-- param start: timestamp --
         (HEADER + "SELECT * FROM cloudtrail WHERE time >= :start AND time < :end", "not declared in '-- sources:': cloudtrail"),
         (HEADER + "DELETE FROM s3_access WHERE time >= :start AND time < :end", "only SELECT"),
         (HEADER + "SELECT 1 FROM s3_access WHERE time >= :start AND time < :end; SELECT 2", "exactly one SQL statement"),
-        ("-- description: d\n-- sources: s3_access\nSELECT * FROM s3_access", "must declare '-- param start: timestamp'"),
+        ("-- description: d\n-- sources: s3_access\nSELECT * FROM s3_access", "must filter on its window :start and :end"),
+        ("-- description: d\n-- sources: s3_access\n-- param start: integer -- s\nSELECT * FROM s3_access", "the window parameter start is a required timestamp"),
+        ("-- description: d\n-- sources: s3_access\n-- param end: timestamp = 2026-01-01 -- e\nSELECT 1", "the window parameter end is a required timestamp"),
         (HEADER + "SELECT FROM WHERE (", "does not parse"),
     ],
 )
@@ -253,3 +255,26 @@ def test_date_trunc_rewrite_equals_duckdb_date_trunc(unit: str) -> None:
     )
     expected = con.execute("SELECT date_trunc(?, time) FROM s3_access", [unit]).fetchall()
     assert con.execute(rewritten).fetchall() == expected
+
+
+def test_the_window_is_declared_once_for_every_query_over_logs(tmp_path: Path) -> None:
+    """Queries over logs get :start/:end from WINDOW_PARAMS, first, unless a header restates one."""
+    plain = "-- description: d\n-- sources: s3_access\n-- param n: integer = 3 -- n\nSELECT count(*) FROM s3_access WHERE time >= :start AND time < :end LIMIT :n"
+    query = q.parse_query_text(plain, "s3_access__plain", _write(tmp_path, "plain", plain))
+    assert query.params[:2] == q.WINDOW_PARAMS and query.param_names == ("start", "end", "n") and query.has_window
+    restated = plain.replace("-- param n:", "-- param start: timestamp -- first hour of history\n-- param n:")
+    query = q.parse_query_text(restated, "s3_access__restated", _write(tmp_path, "restated", restated))
+    assert query.param_names == ("start", "end", "n")
+    assert query.param("start").description == "first hour of history" and query.param("end") == q.WINDOW_PARAMS[1]
+    without_logs = q.parse_query_text("-- description: d\n-- sources:\nSELECT 1 AS one", "x__one", _write(tmp_path, "one", ""))
+    assert without_logs.params == () and not without_logs.has_window
+    assert all(query.params[:2] == q.WINDOW_PARAMS or query.param_names[:2] == ("start", "end") for query in q.list_queries() if query.sources)
+
+
+def test_a_renamed_query_id_still_loads_under_its_new_name(caplog: pytest.LogCaptureFixture) -> None:
+    """Scripts that call `s3forensics query detect__window_rows` keep working after the rename."""
+    for old, new in q.RENAMED.items():
+        with caplog.at_level("WARNING", logger="s3forensics.queries"):
+            assert q.load_query(old).id == new
+        assert f"query {old} is now called {new}" in caplog.text
+        assert not (q.QUERIES_DIR / f"{old}.sql").exists() and (q.QUERIES_DIR / f"{new}.sql").is_file()

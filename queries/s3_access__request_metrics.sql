@@ -1,7 +1,5 @@
 -- description: CloudWatch-style S3 request metrics per bucket per period (GetRequests, 4xxErrors, BytesDownloaded...), for alarm backtests.
 -- sources: s3_access
--- param start: timestamp -- window start, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 -- param period_seconds: integer = 300 -- metric period, in seconds (CloudWatch periods are multiples of 60)
 SELECT
     bucket,
@@ -22,3 +20,4 @@ WHERE time >= :start
   AND operation NOT LIKE 'BATCH.%'
   AND operation NOT LIKE 'S3.%'
 GROUP BY bucket, from_unixtime(floor(to_unixtime(time) / :period_seconds) * :period_seconds)
+ORDER BY bucket, period

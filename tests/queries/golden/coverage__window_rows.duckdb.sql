@@ -3,13 +3,7 @@ SELECT
   COUNT(*) AS row_count,
   MIN(time) AS first_time,
   MAX(time) AS last_time
-FROM (
-  SELECT
-    *
-  FROM s3forensics.s3_access
-  WHERE
-    "date" BETWEEN '2026/11/16' AND '2026/11/22'
-) AS s3_access
+FROM s3_access AS s3_access
 WHERE
   time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
@@ -19,13 +13,9 @@ SELECT
   COUNT(*) AS row_count,
   MIN(event_time) AS first_time,
   MAX(event_time) AS last_time
-FROM (
-  SELECT
-    *
-  FROM s3forensics.cloudtrail
-  WHERE
-    "date" BETWEEN '2026/11/16' AND '2026/11/22'
-) AS cloudtrail
+FROM cloudtrail AS cloudtrail
 WHERE
   event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+ORDER BY
+  source DESC

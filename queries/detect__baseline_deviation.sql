@@ -1,7 +1,6 @@
 -- description: Requests, errors and bytes per bucket per hour, the input of the hour-of-week baseline (baseline_deviation).
 -- sources: s3_access
 -- param start: timestamp -- first hour of history, inclusive (UTC)
--- param end: timestamp -- window end, exclusive (UTC)
 SELECT
     bucket,
     date_trunc('hour', time) AS hour,

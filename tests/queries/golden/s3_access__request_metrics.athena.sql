@@ -40,3 +40,6 @@ WHERE
 GROUP BY
   bucket,
   FROM_UNIXTIME(FLOOR(TO_UNIXTIME(time) / 300) * 300)
+ORDER BY
+  bucket,
+  period

@@ -39,3 +39,6 @@ WHERE
 GROUP BY
   bucket,
   TO_TIMESTAMP(FLOOR(EPOCH(time) / 300) * 300)
+ORDER BY
+  bucket,
+  period
