@@ -131,9 +131,9 @@ def write_cloudtrail(cache: Path, rows: int, seed: int = 8) -> None:
 
 def run_catalogue(cache: Path) -> dict:
     """Run every detection over the cache (in this process); returns timings."""
-    from s3forensics.demo.world import demo_config
     from s3forensics.detections import run_detections
     from s3forensics.engines.duckdb_engine import DuckDBEngine
+    from s3forensics.lab.demo.world import demo_config
 
     started = time.perf_counter()
     engine = DuckDBEngine(cache_dir=cache)

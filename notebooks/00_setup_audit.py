@@ -31,8 +31,8 @@ from IPython.display import display
 from s3forensics import aws, playbook, plots
 from s3forensics.checks import results_frame, run_checks
 from s3forensics.checks.coverage import coverage_frame, sources_frame
-from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 playbook.expect(SANDBOX=(SANDBOX, bool), BUCKETS=(BUCKETS, list), REGION=(REGION, str), TOP=(TOP, int), PAGE_SIZE=(PAGE_SIZE, int))

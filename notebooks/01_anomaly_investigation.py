@@ -32,9 +32,9 @@ FOCUS = ""  # str: IP or principal ARN to drill into; empty for the source of th
 from IPython.display import Markdown, display
 
 from s3forensics import plots
-from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import detection_errors, focus_actor, open_investigation, rank_findings
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)

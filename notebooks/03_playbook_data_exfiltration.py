@@ -38,9 +38,9 @@ PAGE_SIZE = 15  # int: rows per page of long tables
 from IPython.display import Markdown, display
 
 from s3forensics import playbook, plots
-from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 playbook.expect(

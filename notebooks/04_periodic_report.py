@@ -32,9 +32,9 @@ CHECK_SETUP = True  # bool: include the setup checks (needs read access to the a
 from IPython.display import Markdown, display
 
 from s3forensics import plots
-from s3forensics.demo.job import use_sandbox
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation, rank_findings, report_window
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 start, end = report_window(END, DAYS)

@@ -40,10 +40,11 @@ PAGE_SIZE = 15  # int: rows per page of long tables
 # %%
 from IPython.display import Markdown, display
 
-from s3forensics import playbook, plots, training
-from s3forensics.demo.job import use_sandbox
+from s3forensics import playbook, plots
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
+from s3forensics.lab import training
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 playbook.expect(SCENARIO=(SCENARIO, str), SEED=(SEED, int), GROUND_TRUTH=(GROUND_TRUTH, str), PAGE_SIZE=(PAGE_SIZE, int))

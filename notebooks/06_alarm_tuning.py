@@ -40,10 +40,10 @@ ALARM_ACTIONS = []  # list: SNS topic ARNs for the suggested alarm's parameters
 from IPython.display import display
 
 from s3forensics import playbook, plots
-from s3forensics.demo.job import use_sandbox
 from s3forensics.detections.alarm_backtest import AlarmDefinition, replay, suggest_threshold
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
+from s3forensics.lab.demo.job import use_sandbox
 
 plots.use_offline_renderer()
 playbook.expect(

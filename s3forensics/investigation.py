@@ -4,7 +4,7 @@ Notebooks stay thin: they name where the logs are and which window matters, and 
 an :class:`Investigation` with a DuckDB engine over the Parquet cache, the load reports,
 and the window. An investigation is handed where its logs are and which account they belong
 to (a :class:`Target`); it starts nothing. The notebooks' offline default, the sandbox
-account with the demo world, is the lab's :func:`s3forensics.demo.job.use_sandbox`.
+account with the demo world, is the lab's :func:`s3forensics.lab.demo.job.use_sandbox`.
 """
 
 from __future__ import annotations

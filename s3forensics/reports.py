@@ -3,12 +3,11 @@
 ``s3forensics report NOTEBOOK [-p NAME VALUE]... [--output DIR]`` is made for cron: it
 exits non-zero, naming the failing cell, when execution fails, and then writes no report
 page (only ``<name>.failed.ipynb`` for the post-mortem). ``s3forensics demo``, the main job
-of the lab (:mod:`s3forensics.demo.job`), runs every notebook through :func:`run_report`.
+of the lab (:mod:`s3forensics.lab.demo.job`), runs every notebook through :func:`run_report`.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import json
 import logging
@@ -284,29 +283,3 @@ def _running_cell(notebook: Path) -> str:
     index, cell = found
     first = next((ln for ln in cell.source.splitlines() if ln.strip() and not ln.startswith("#")), "")
     return f" in cell {index} (`{first.strip()[:80]}`)"
-
-
-# --- command line -----------------------------------------------------------------
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``report`` command."""
-    report = subparsers.add_parser(
-        "report",
-        help="run a notebook with papermill and render offline HTML (for cron)",
-        description="Exit status: 0 when the report was written; 1 when the notebook failed "
-        "(the failing cell is named on stderr) or a parameter is invalid.",
-    )
-    report.add_argument("notebook", help="path, or a name like 01_anomaly_investigation")
-    report.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
-    report.add_argument("--output", default="reports", help="folder for the .ipynb and .html (default: reports)")
-    report.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
-    report.set_defaults(handler=_report)
-
-
-def _report(args: argparse.Namespace) -> int:
-    path = find_notebook(args.notebook)
-    params = coerce_parameters(path, [tuple(p) for p in args.parameter])
-    result = run_report(path, params, args.output, timeout=args.timeout)
-    print(f"{result.html}  ({result.seconds:.1f}s)")
-    return 0

@@ -54,7 +54,7 @@ def offline_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def sandbox(offline_aws: None) -> Iterator[object]:
     """The seeded sandbox account for the whole session; AWS_ENDPOINT_URL points at it."""
-    from s3forensics import sandbox as sb
+    from s3forensics.lab import sandbox as sb
 
     state = sb.start(seed=True)
     previous = os.environ.get("AWS_ENDPOINT_URL")
@@ -76,7 +76,7 @@ def fresh_sandbox(sandbox: object) -> object:
 
 def _reset(state: object) -> None:
     """Wipe the moto server's state and seed the demo account again."""
-    from s3forensics import sandbox as sb
+    from s3forensics.lab import sandbox as sb
 
     request = urllib.request.Request(f"{state.endpoint}/moto-api/reset", method="POST")
     with urllib.request.urlopen(request, timeout=10):
@@ -95,7 +95,7 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo world's raw logs and ground truth, generated once per session."""
-    from s3forensics.demo.generate import generate
+    from s3forensics.lab.demo.generate import generate
 
     out = tmp_path_factory.mktemp("demo-world")
     generate(out, days=DEMO_DAYS, seed=DEMO_SEED)
@@ -120,9 +120,9 @@ class DemoAccount:
         """The sandbox, reset and loaded with the demo world if anything may have changed it."""
         import shutil
 
-        from s3forensics import sandbox as sb
         from s3forensics.config import home_dir, notebook_cache_dir
-        from s3forensics.demo.generate import upload
+        from s3forensics.lab import sandbox as sb
+        from s3forensics.lab.demo.generate import upload
 
         if DemoAccount.dirty:
             _reset(self.sandbox)

@@ -6,9 +6,9 @@ one layer:
 
 - **library**: sources, engines, queries, detections, checks, actions, reports and what
   they share; it imports no module above it;
-- **lab**: the sandbox, the demo world, the training lab and the demo evaluation, for
-  learning and trying the kit offline; it may use the library;
-- **cli**: the command-line modules; they may use both.
+- **lab** (``s3forensics.lab``): the sandbox, the demo world, the training lab and the
+  demo evaluation, for learning and trying the kit offline; it may use the library;
+- **cli** (``s3forensics.cli``): the command line; it may use both.
 
 Two modules that import each other (a cycle, however long) are a fault in any layer, and
 so is a module reaching for another module's private (``_``) name. None is left today;
@@ -26,18 +26,15 @@ PACKAGE = "s3forensics"
 
 LAYERS = ("library", "lab", "cli")
 
-#: Modules of the lab, by name or package prefix (``demo.cli`` is command line).
-LAB = ("s3forensics.sandbox", "s3forensics.demo", "s3forensics.training", "s3forensics.detections.evaluate")
-#: Command-line modules besides ``*.cli`` ones.
-CLI = ("s3forensics.cli", "s3forensics.cli_sandbox", "s3forensics.queries_cli")
+#: Each layer above the library is one package; everything else is the library.
+PACKAGES = {"lab": "s3forensics.lab", "cli": "s3forensics.cli"}
 
 
 def layer_of(module: str) -> str:
     """The layer ``module`` (a dotted name under :data:`PACKAGE`) belongs to."""
-    if module in CLI or module.endswith(".cli"):
-        return "cli"
-    if any(module == lab or module.startswith(lab + ".") for lab in LAB):
-        return "lab"
+    for layer, package in PACKAGES.items():
+        if module == package or module.startswith(package + "."):
+            return layer
     return "library"
 
 
@@ -183,17 +180,19 @@ def test_a_planted_upward_import_and_cycle_are_caught() -> None:
     sources = {
         "s3forensics": "",
         "s3forensics.sources": "",
-        "s3forensics.sources.parse": "def load():\n    from s3forensics.sandbox import start\n",
-        "s3forensics.sandbox": "from .sources import parse\n",
-        "s3forensics.cli": "import s3forensics.sandbox\nfrom s3forensics.sources.parse import load\n",
+        "s3forensics.lab": "",
+        "s3forensics.sources.parse": "def load():\n    from s3forensics.lab.sandbox import start\n",
+        "s3forensics.lab.sandbox": "from ..sources import parse\n",
+        "s3forensics.cli": "import s3forensics.lab.sandbox\nfrom s3forensics.sources.parse import load\n",
     }
     graph = import_graph(sources)
-    assert graph["s3forensics.sources.parse"] == {"s3forensics.sandbox"}
-    assert graph["s3forensics.sandbox"] == {"s3forensics.sources.parse"}
-    assert upward_edges(graph) == {("s3forensics.sources.parse", "s3forensics.sandbox")}
-    assert cycles(graph) == [("s3forensics.sandbox", "s3forensics.sources.parse")]
-    assert layer_of("s3forensics.demo.cli") == "cli" and layer_of("s3forensics.demo.world") == "lab"
-    assert layer_of("s3forensics.detections.evaluate") == "lab" and layer_of("s3forensics.detections.base") == "library"
+    assert graph["s3forensics.sources.parse"] == {"s3forensics.lab.sandbox"}
+    assert graph["s3forensics.lab.sandbox"] == {"s3forensics.sources.parse"}
+    assert upward_edges(graph) == {("s3forensics.sources.parse", "s3forensics.lab.sandbox")}
+    assert cycles(graph) == [("s3forensics.lab.sandbox", "s3forensics.sources.parse")]
+    assert layer_of("s3forensics.cli.demo") == "cli" and layer_of("s3forensics.lab.demo.world") == "lab"
+    assert layer_of("s3forensics.lab.evaluate") == "lab" and layer_of("s3forensics.detections.base") == "library"
+    assert layer_of("s3forensics.cli") == "cli" and layer_of("s3forensics.client") == "library"
 
 
 def test_a_planted_private_use_is_caught() -> None:

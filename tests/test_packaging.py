@@ -151,7 +151,7 @@ def test_ci_runs_lint_then_make_test_and_the_year_ahead() -> None:
 
 def test_duckdb_run_does_not_import_aws_sdks() -> None:
     code = (
-        "import sys, s3forensics.cli, s3forensics.config, s3forensics.schema, s3forensics.sandbox;"
+        "import sys, s3forensics.cli, s3forensics.config, s3forensics.schema, s3forensics.lab.sandbox;"
         "s3forensics.cli.build_parser();"
         "bad = [m for m in ('boto3', 'botocore', 'pyathena') if m in sys.modules];"
         "print(','.join(bad))"

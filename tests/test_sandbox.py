@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from s3forensics import sandbox as sb
-from s3forensics.demo import world
+from s3forensics.lab import sandbox as sb
+from s3forensics.lab.demo import world
 
 pytestmark = pytest.mark.sandbox
 

@@ -11,8 +11,8 @@ import pytest
 
 from s3forensics.actions.automation import AutomationConfig, deploy, package, plan, role_policy
 from s3forensics.cli import main
-from s3forensics.demo import world
 from s3forensics.errors import ParameterError
+from s3forensics.lab.demo import world
 
 LOG_URI = f"s3://{world.LOG_BUCKET}/{world.SITE_LOG_PREFIX}{world.ACCOUNT_ID}/{world.REGION}/{world.SITE_BUCKET}/"
 

@@ -15,8 +15,8 @@ from s3forensics.actions.block import plan_block_ip, plan_expire, plan_unblock_i
 from s3forensics.actions.resources import execute
 from s3forensics.actions.rollback import rollback
 from s3forensics.cli import main
-from s3forensics.demo import world
 from s3forensics.errors import ActionError, RefusedError
+from s3forensics.lab.demo import world
 
 pytestmark = pytest.mark.sandbox
 

@@ -17,8 +17,8 @@ from s3forensics.actions.resources import execute
 from s3forensics.actions.rollback import rollback
 from s3forensics.actions.waf import plan_waf_block, plan_waf_unblock
 from s3forensics.cli import main
-from s3forensics.demo import world
 from s3forensics.errors import ActionError, ParameterError, RefusedError
+from s3forensics.lab.demo import world
 
 pytestmark = pytest.mark.sandbox
 

@@ -10,8 +10,8 @@ import boto3
 import pytest
 
 from s3forensics.actions import lambda_handler as lh
-from s3forensics.demo import world
 from s3forensics.errors import ConfigError
+from s3forensics.lab.demo import world
 from s3forensics.sources.s3_access_format import format_line
 
 FLOOD_IP = "203.0.113.50"

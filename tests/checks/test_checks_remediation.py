@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from s3forensics import sandbox as sb
 from s3forensics.checks import run_checks
 from s3forensics.checks.base import Context, Status
 from s3forensics.checks.remediation import FixOptions, apply_plan, load_backup, plan_fix, restore
-from s3forensics.demo import world
 from s3forensics.errors import ActionError, RefusedError
+from s3forensics.lab import sandbox as sb
+from s3forensics.lab.demo import world
 
 pytestmark = pytest.mark.sandbox
 

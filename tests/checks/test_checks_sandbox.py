@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from s3forensics import sandbox as sb
 from s3forensics.checks import CHECKS, get_check, run_checks
 from s3forensics.checks.base import Context, Status
-from s3forensics.demo import world
+from s3forensics.lab import sandbox as sb
+from s3forensics.lab.demo import world
 
 pytestmark = pytest.mark.sandbox
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from s3forensics.demo import world
-from s3forensics.demo.generate import generate, iter_objects
 from s3forensics.errors import ConfigError
+from s3forensics.lab.demo import world
+from s3forensics.lab.demo.generate import generate, iter_objects
 
 DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
 EXPECTED_DETECTIONS = {

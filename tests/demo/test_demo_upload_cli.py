@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from s3forensics import sandbox as sb
-from s3forensics.demo import cli as demo_cli
-from s3forensics.demo import world
-from s3forensics.demo.generate import generate, iter_objects, upload
+from s3forensics.cli import demo as demo_cli
 from s3forensics.errors import ConfigError, S3ForensicsError, SandboxError
+from s3forensics.lab import sandbox as sb
+from s3forensics.lab.demo import world
+from s3forensics.lab.demo.generate import generate, iter_objects, upload
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,7 +97,7 @@ def test_cli_upload_into_the_sandbox(fresh_sandbox: sb.SandboxState, capsys: pyt
 def test_main_runs_demo_data_once_registered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from s3forensics import cli
 
-    assert cli.COMMANDS["demo-data"][0] == "s3forensics.demo.cli"
+    assert cli.COMMANDS["demo-data"][0] == "s3forensics.cli.demo"
     assert cli.main(["demo-data", "--days", "1", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "ground_truth.json").is_file()
     assert cli.main(["demo-data", "--days", "0", "--out", str(tmp_path)]) == 1

@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from s3forensics.cli import main
+from s3forensics.cli.detect import EXIT_DETECTION_FAILED
 from s3forensics.detections import FINDING_COLUMNS
 from s3forensics.detections.base import CASE_START, Case, access, case_tables
-from s3forensics.detections.cli import EXIT_DETECTION_FAILED
 from s3forensics.schema import CLOUDTRAIL_SCHEMA
 from s3forensics.sources.s3_access_format import format_line
 

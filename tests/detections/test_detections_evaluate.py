@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from s3forensics.cli import main
-from s3forensics.detections.evaluate import matches
+from s3forensics.lab.evaluate import matches
 
 
 @pytest.fixture(scope="module")

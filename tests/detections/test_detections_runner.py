@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from s3forensics.cli import main
-from s3forensics.demo.world import ACCOUNT_ID
 from s3forensics.detections import (
     DETECTION_IDS,
     DETECTIONS,
@@ -27,6 +26,7 @@ from s3forensics.detections.base import CASE_START, Case, Detection, access, cas
 from s3forensics.detections.config import Allowlist, BucketConfig
 from s3forensics.engines.duckdb_engine import DuckDBEngine
 from s3forensics.errors import ConfigError, ParameterError
+from s3forensics.lab.demo.world import ACCOUNT_ID
 from s3forensics.queries import QUERIES_DIR
 from s3forensics.schema import empty_table
 from s3forensics.sources.s3_access_format import format_line

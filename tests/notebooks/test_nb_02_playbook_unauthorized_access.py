@@ -29,7 +29,7 @@ def default_run(default_runs):
 
 
 def test_default_is_a_dry_run_on_the_public_archive(default_run, demo_sandbox) -> None:
-    from s3forensics import sandbox as sb
+    from s3forensics.lab import sandbox as sb
 
     _report, cases = default_run
     folder, data = case_report(cases)
@@ -67,8 +67,8 @@ def test_shows_the_findings_and_the_tree(default_run) -> None:
 
 
 def test_apply_blocks_the_scanner_on_the_site_and_rolls_back(demo_sandbox, tmp_path: Path) -> None:
-    from s3forensics import sandbox as sb
     from s3forensics.actions.rollback import rollback
+    from s3forensics.lab import sandbox as sb
 
     s3 = sb.client(demo_sandbox, "s3")
     before = json.loads(s3.get_bucket_policy(Bucket="s3f-demo-site")["Policy"])

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from s3forensics import training
 from s3forensics.errors import ParameterError, SourceError
+from s3forensics.lab import training
 
 SCENARIOS = ("get_flood", "role_exfiltration", "secret_scanner", "archive_made_public", "mass_delete")
 

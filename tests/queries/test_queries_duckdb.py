@@ -160,7 +160,7 @@ def test_duckdb_run_never_imports_boto3_or_pyathena() -> None:
         "from s3forensics.engines import get_engine\n"
         "e = get_engine('duckdb', cache_dir='/nonexistent')\n"
         "e.run('s3_access__top_remote_ips', start='2026-11-16', end='2026-11-17')\n"
-        "import s3forensics.queries_cli\n"
+        "import s3forensics.cli.queries\n"
         "bad = [m for m in ('boto3', 'botocore', 'pyathena') if m in sys.modules]\n"
         "print(','.join(bad))\n"
         "sys.exit(1 if bad else 0)\n"

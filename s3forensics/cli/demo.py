@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _upload_target() -> tuple[Any, str | None, str]:
     """(session, endpoint_url, description) for --upload; never real AWS by accident."""
-    from s3forensics import aws, sandbox
+    from s3forensics import aws
+    from s3forensics.lab import sandbox
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
@@ -65,7 +66,7 @@ def _upload_target() -> tuple[Any, str | None, str]:
 
 def _demo_data(args: argparse.Namespace) -> int:
     from s3forensics.config import home_dir
-    from s3forensics.demo.generate import generate, upload
+    from s3forensics.lab.demo.generate import generate, upload
 
     if args.days < 1:
         raise ConfigError(f"--days must be at least 1, got {args.days}")
@@ -102,7 +103,7 @@ def _print_summary(summary: dict[str, Any], seconds: float) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from s3forensics.demo.job import run_demo
+    from s3forensics.lab.demo.job import run_demo
 
     reports = run_demo(
         output_dir=Path(args.output),

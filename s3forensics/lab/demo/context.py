@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from s3forensics.demo import fakes, world
-from s3forensics.demo.records import Caller, Sink, role_identity, user_identity
+from s3forensics.lab.demo import fakes, world
+from s3forensics.lab.demo.records import Caller, Sink, role_identity, user_identity
 
 #: The public site's pages: key -> images shown on the page.
 SITE_ASSETS = ("css/site.css", "js/app.js", "js/vendor.js", "img/logo.png", "fonts/inter-var.woff2")

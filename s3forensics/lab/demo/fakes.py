@@ -14,7 +14,7 @@ import string
 import uuid
 from datetime import datetime
 
-from s3forensics.demo import world
+from s3forensics.lab.demo import world
 
 _ALNUM = string.ascii_letters + string.digits
 _UPPER_ALNUM = string.ascii_uppercase + string.digits

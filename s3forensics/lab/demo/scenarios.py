@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from s3forensics.demo import fakes, world
-from s3forensics.demo.context import DEPLOY_SESSION, DemoContext
-from s3forensics.demo.records import ERROR_BODY_BYTES, Caller, anonymous_identity, user_identity
-from s3forensics.demo.traffic import assume_role_event, list_prefix
+from s3forensics.lab.demo import fakes, world
+from s3forensics.lab.demo.context import DEPLOY_SESSION, DemoContext
+from s3forensics.lab.demo.records import ERROR_BODY_BYTES, Caller, anonymous_identity, user_identity
+from s3forensics.lab.demo.traffic import assume_role_event, list_prefix
 
 FLOOD_IP = "203.0.113.66"
 ARCHIVE_ADMIN_IP = "203.0.113.77"

@@ -77,7 +77,7 @@ def load_ground_truth(path: str | Path = "", *, generate_if_missing: bool = True
     """
     target = ground_truth_path(path)
     if not target.is_file() and not str(path).strip() and generate_if_missing:
-        from s3forensics.demo.generate import generate
+        from s3forensics.lab.demo.generate import generate
 
         log.info("no demo world at %s; generating it (days=%d, seed=%d)", target.parent, days, seed)
         generate(target.parent, days=days, seed=seed)
@@ -428,7 +428,7 @@ def _check_detection(scenario: Mapping[str, Any], answer: str, findings: pd.Data
     if answer in expected:
         return True, f"{answer} is designed to catch this incident", ""
     if findings is not None and not findings.empty:
-        from s3forensics.detections.evaluate import matches
+        from s3forensics.lab.evaluate import matches
 
         fired = findings[findings["detection_id"] == answer]
         if any(matches(row, scenario) for row in fired.to_dict("records")):

@@ -22,11 +22,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from s3forensics.demo import fakes, world
-from s3forensics.demo.context import build_context
-from s3forensics.demo.scenarios import archive_logging_off, plan, run_scenarios
-from s3forensics.demo.traffic import generate_benign
 from s3forensics.errors import ConfigError, S3ForensicsError, SandboxError
+from s3forensics.lab.demo import fakes, world
+from s3forensics.lab.demo.context import build_context
+from s3forensics.lab.demo.scenarios import archive_logging_off, plan, run_scenarios
+from s3forensics.lab.demo.traffic import generate_benign
 from s3forensics.sources.s3_access_format import format_line
 from s3forensics.vocabulary import utc_time
 
@@ -296,7 +296,8 @@ def upload(
     """
     import os
 
-    from s3forensics import aws, sandbox
+    from s3forensics import aws
+    from s3forensics.lab import sandbox
 
     if not endpoint_url and not os.environ.get("AWS_ENDPOINT_URL") and not allow_aws:
         # Never write demo logs into a real account by accident: find the sandbox instead.

@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.demo.world import demo_config
 from s3forensics.detections.config import DetectionConfig
 from s3forensics.detections.runner import DetectionRun, run_detections
 from s3forensics.errors import SourceError
+from s3forensics.lab.demo.world import demo_config
 from s3forensics.vocabulary import utc_time
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,7 @@ def evaluate(demo_dir: str | Path | None = None, *, config: DetectionConfig | No
 
     with tempfile.TemporaryDirectory(prefix="s3f-demo-") as tmp:
         if demo_dir is None:
-            from s3forensics.demo.generate import generate
+            from s3forensics.lab.demo.generate import generate
 
             demo_dir = Path(tmp)
             generate(demo_dir, days=7, seed=7)

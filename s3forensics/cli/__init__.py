@@ -1,7 +1,8 @@
 """The ``s3forensics`` command line: thin, it parses arguments and calls the library.
 
-Each command group lives in its own module with ``register(subparsers)``; the registry
-below lists them explicitly and imports only the one a command needs. Output contracts (``convert``, ``detect``, ``check``,
+Each command group is a module of this package with ``register(subparsers)``; the registry
+below lists them explicitly and imports only the one a command needs. The command line is
+the top layer: it may use the library and the lab, and nothing imports it. Output contracts (``convert``, ``detect``, ``check``,
 ``respond``) are relied on by users' scripts: keep them stable.
 """
 
@@ -20,18 +21,18 @@ from s3forensics.errors import S3ForensicsError
 #: ``register(subparsers)``; only the module of the command being run is imported, so
 #: ``s3forensics sandbox status`` does not pay for pandas, DuckDB or sqlglot.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "sandbox": ("s3forensics.cli_sandbox", "run a local sandbox AWS account (moto on 127.0.0.1)"),
-    "demo-data": ("s3forensics.demo.cli", "generate the demo world's logs and ground truth"),
-    "convert": ("s3forensics.sources.cli", "convert S3 access logs or CloudTrail to JSON lines or Parquet"),
-    "sync": ("s3forensics.sources.cli", "parse logs into the local Parquet cache"),
-    "query": ("s3forensics.queries_cli", "run a query of the SQL library (DuckDB by default, or Athena)"),
-    "athena": ("s3forensics.queries_cli", "Athena tables and views over the log buckets"),
-    "detect": ("s3forensics.detections.cli", "run the anomaly detections over access logs and CloudTrail"),
-    "check": ("s3forensics.checks.cli", "setup checks: can this account detect and investigate?"),
-    "respond": ("s3forensics.actions.cli", "response actions: block, contain, notify, roll back"),
-    "automate": ("s3forensics.actions.cli", "the Lambda that blocks and notifies: package, plan, deploy"),
-    "report": ("s3forensics.reports", "run a notebook with papermill and render offline HTML"),
-    "demo": ("s3forensics.demo.cli", "the main job: sandbox, demo world, all notebooks, reports"),
+    "sandbox": ("s3forensics.cli.sandbox", "run a local sandbox AWS account (moto on 127.0.0.1)"),
+    "demo-data": ("s3forensics.cli.demo", "generate the demo world's logs and ground truth"),
+    "convert": ("s3forensics.cli.sources", "convert S3 access logs or CloudTrail to JSON lines or Parquet"),
+    "sync": ("s3forensics.cli.sources", "parse logs into the local Parquet cache"),
+    "query": ("s3forensics.cli.queries", "run a query of the SQL library (DuckDB by default, or Athena)"),
+    "athena": ("s3forensics.cli.queries", "Athena tables and views over the log buckets"),
+    "detect": ("s3forensics.cli.detect", "run the anomaly detections over access logs and CloudTrail"),
+    "check": ("s3forensics.cli.check", "setup checks: can this account detect and investigate?"),
+    "respond": ("s3forensics.cli.respond", "response actions: block, contain, notify, roll back"),
+    "automate": ("s3forensics.cli.respond", "the Lambda that blocks and notifies: package, plan, deploy"),
+    "report": ("s3forensics.cli.report", "run a notebook with papermill and render offline HTML"),
+    "demo": ("s3forensics.cli.demo", "the main job: sandbox, demo world, all notebooks, reports"),
 }
 
 

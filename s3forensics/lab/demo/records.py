@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from s3forensics.demo import fakes, world
+from s3forensics.lab.demo import fakes, world
 
 EVENT_VERSION = "1.09"
 #: Size of the XML error body S3 returns for NoSuchKey / AccessDenied on the REST endpoint.

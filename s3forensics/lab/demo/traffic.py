@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-from s3forensics.demo import fakes, world
-from s3forensics.demo.context import DEPLOY_SESSION, MISSING_KEYS, SITE_ASSETS, DemoContext
-from s3forensics.demo.records import (
+from s3forensics.lab.demo import fakes, world
+from s3forensics.lab.demo.context import DEPLOY_SESSION, MISSING_KEYS, SITE_ASSETS, DemoContext
+from s3forensics.lab.demo.records import (
     ERROR_BODY_BYTES,
     Caller,
     assumed_role_arn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from s3forensics import sandbox
+from s3forensics.lab import sandbox
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from s3forensics.config import home_dir
-from s3forensics.demo import world
 from s3forensics.errors import SandboxError
+from s3forensics.lab.demo import world
 
 log = logging.getLogger(__name__)
 

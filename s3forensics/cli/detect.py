@@ -78,8 +78,8 @@ def _params(items: list[str]) -> dict[str, dict[str, str]]:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from s3forensics.demo.world import demo_config
     from s3forensics.detections.config import Allowlist, BucketConfig, DetectionConfig
+    from s3forensics.lab.demo.world import demo_config
 
     base = demo_config() if args.demo_config else DetectionConfig()
     buckets = dict(base.buckets)
@@ -182,7 +182,7 @@ def check_params(params: dict[str, dict[str, str]], config: Any, only: list[str]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from s3forensics.detections.evaluate import evaluate
+    from s3forensics.lab.evaluate import evaluate
 
     params = _params(args.param)
     check_params(params, _config(args))

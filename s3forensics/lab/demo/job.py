@@ -12,10 +12,10 @@ import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from s3forensics import sandbox
 from s3forensics.config import home_dir, notebook_cache_dir
 from s3forensics.errors import NotebookError
 from s3forensics.investigation import Target
+from s3forensics.lab import sandbox
 from s3forensics.reports import Report, list_notebooks, run_report
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def prepare_demo_world(days: int = 7, seed: int = 7) -> tuple[sandbox.SandboxSta
     Returns:
         The sandbox state, the local demo-world folder, and whether this call started it.
     """
-    from s3forensics.demo.generate import generate, upload
+    from s3forensics.lab.demo.generate import generate, upload
 
     already = sandbox.status()[0] == "running"
     state = sandbox.start(seed=True)
@@ -47,7 +47,7 @@ def use_sandbox(days: int = 7, seed: int = 7) -> Target:
     sandbox's environment (endpoint, region, test credentials) so that AWS clients reach it,
     and returns the target to hand to :func:`~s3forensics.investigation.open_investigation`.
     """
-    from s3forensics.demo.world import ACCOUNT_ID
+    from s3forensics.lab.demo.world import ACCOUNT_ID
 
     current, state = sandbox.status()
     if current == "running" and state is not None:

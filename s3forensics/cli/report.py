@@ -1,0 +1,30 @@
+"""``s3forensics report``: run a notebook with papermill and render offline HTML (for cron)."""
+
+from __future__ import annotations
+
+import argparse
+
+from s3forensics.reports import coerce_parameters, find_notebook, run_report
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` command."""
+    report = subparsers.add_parser(
+        "report",
+        help="run a notebook with papermill and render offline HTML (for cron)",
+        description="Exit status: 0 when the report was written; 1 when the notebook failed "
+        "(the failing cell is named on stderr) or a parameter is invalid.",
+    )
+    report.add_argument("notebook", help="path, or a name like 01_anomaly_investigation")
+    report.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    report.add_argument("--output", default="reports", help="folder for the .ipynb and .html (default: reports)")
+    report.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    report.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    path = find_notebook(args.notebook)
+    params = coerce_parameters(path, [tuple(p) for p in args.parameter])
+    result = run_report(path, params, args.output, timeout=args.timeout)
+    print(f"{result.html}  ({result.seconds:.1f}s)")
+    return 0
