@@ -54,6 +54,16 @@ def utc_time(value: Any, name: str = "time") -> datetime:
     return value.astimezone(UTC)
 
 
+def utc_now() -> datetime:
+    """Now, timezone-aware UTC, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso_utc(value: Any) -> str:
+    """A time as records and reports write it: ``2026-11-16T12:00:00Z`` (whole seconds, UTC)."""
+    return utc_time(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class Window:
     """A period of time, ``[start, end)`` in UTC; either bound may be open (``None``).

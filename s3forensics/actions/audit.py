@@ -52,16 +52,6 @@ def new_action_id(now: datetime | None = None) -> str:
     return f"a-{when.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def utc_now() -> datetime:
-    """Now, timezone-aware UTC, whole seconds."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def iso(value: datetime) -> str:
-    """``2026-11-16T12:00:00Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def actor(session: Any | None = None) -> str:
     """Who acts: the caller's ARN from STS plus the local user (``arn (local: name)``)."""
     try:

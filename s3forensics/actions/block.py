@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from s3forensics.actions import policy as pol
-from s3forensics.actions.audit import iso, utc_now
 from s3forensics.actions.resources import ActionResult, Plan, default_session, execute, kind
 from s3forensics.config import validate_bucket_name
+from s3forensics.vocabulary import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def plan_block_ip(
         "addresses": [str(n) for n in networks],
         "added": list(merged.added),
         "already_blocked": list(merged.unchanged),
-        "expires_at": iso(expires_at) if expires_at else None,
+        "expires_at": iso_utc(expires_at) if expires_at else None,
         "policy_bytes": pol.policy_size(merged.policy) if merged.policy else 0,
     }
     if problems:
@@ -101,7 +101,7 @@ def plan_expire(bucket: str, *, session: Any | None = None, now: datetime | None
     before = pol.load_policy(before_text, f"policy of bucket {bucket}")
     result = pol.remove_blocks(before, bucket, expired_at=when)
     after_text = before_text if not result.changed else (pol.dump_policy(result.policy) if result.policy else None)
-    return Plan("expire-blocks", KIND, {"bucket": bucket}, before_text, after_text, {"removed": list(result.removed), "now": iso(when)})
+    return Plan("expire-blocks", KIND, {"bucket": bucket}, before_text, after_text, {"removed": list(result.removed), "now": iso_utc(when)})
 
 
 def block_ip(

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from s3forensics.actions import policy as pol
-from s3forensics.actions.audit import iso, utc_now
 from s3forensics.actions.resources import Plan, kind
 from s3forensics.config import validate_bucket_name
 from s3forensics.errors import ParameterError
+from s3forensics.vocabulary import iso_utc, utc_now
 
 
 def plan_block_public_access(bucket: str, *, session: Any | None = None) -> Plan:
@@ -35,7 +35,7 @@ def plan_revoke_sessions(role: str, *, session: Any | None = None, now: datetime
     when = (now or utc_now()).replace(microsecond=0)
     target = {"role": role, "policy_name": pol.REVOKE_POLICY_NAME}
     before = kind("iam:role-policy").read(target, session)
-    return Plan("revoke-sessions", "iam:role-policy", target, before, pol.revoke_sessions_policy(when), {"issued_before": iso(when)})
+    return Plan("revoke-sessions", "iam:role-policy", target, before, pol.revoke_sessions_policy(when), {"issued_before": iso_utc(when)})
 
 
 def plan_deactivate_key(user: str, access_key_id: str, *, session: Any | None = None) -> Plan:

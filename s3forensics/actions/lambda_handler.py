@@ -233,9 +233,9 @@ def choose_blocks(findings: Any, settings: HandlerSettings) -> tuple[list[str], 
 def handle(event: Mapping[str, Any], settings: HandlerSettings, *, session: Any | None = None) -> dict[str, Any]:
     """Process one event; returns a JSON-able summary (also logged)."""
     from s3forensics.actions import notify
-    from s3forensics.actions.audit import iso, utc_now
     from s3forensics.actions.block import plan_block_ip, plan_expire
     from s3forensics.actions.resources import default_session, execute
+    from s3forensics.vocabulary import iso_utc, utc_now
 
     session = session or default_session()
     kind, when, why = classify(event)
@@ -245,7 +245,7 @@ def handle(event: Mapping[str, Any], settings: HandlerSettings, *, session: Any 
         return summary
     end = (when or utc_now()).replace(microsecond=0)
     start = end - timedelta(minutes=settings.lookback_minutes)
-    summary.update(start=iso(start), end=iso(end))
+    summary.update(start=iso_utc(start), end=iso_utc(end))
     actions: list[Any] = []
 
     if kind == "schedule":

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from s3forensics import aws
-from s3forensics.actions.audit import iso, utc_now
 from s3forensics.errors import ActionError
+from s3forensics.vocabulary import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Notification:
     actions: list[dict[str, Any]] = field(default_factory=list)
     rollback: list[str] = field(default_factory=list)
     source: str = "s3forensics"
-    time: str = field(default_factory=lambda: iso(utc_now()))
+    time: str = field(default_factory=lambda: iso_utc(utc_now()))
 
     def subject(self) -> str:
         """A subject line within SNS's 100 characters."""
@@ -134,7 +134,7 @@ def notify(
     if not topic_arn.startswith("arn:"):
         raise ActionError(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
     session = session or default_session()
-    now = audit.utc_now()
+    now = utc_now()
     action_id = audit.new_action_id(now)
     who = audit.actor(session)
     details: dict[str, Any] = {"summary": notification.summary, "reports_actions": [a.get("action_id") for a in notification.actions]}
@@ -142,7 +142,7 @@ def notify(
     def record(status: str, after: Any, **extra: Any) -> audit.AuditRecord:
         rec = audit.AuditRecord(
             id=action_id,
-            time=audit.iso(now),
+            time=iso_utc(now),
             actor=who,
             action="notify",
             kind=KIND,
@@ -210,7 +210,7 @@ def _plain(value: Any) -> Any:
         return None
     if hasattr(value, "isoformat"):
         try:
-            return iso(value)
+            return iso_utc(value)
         except (TypeError, ValueError, AttributeError):
             return value.isoformat()
     try:

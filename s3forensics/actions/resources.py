@@ -21,6 +21,7 @@ from s3forensics import aws
 from s3forensics.actions import audit
 from s3forensics.actions.policy import load_policy, policy_diff, pretty
 from s3forensics.errors import ActionError
+from s3forensics.vocabulary import iso_utc, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -371,7 +372,7 @@ def execute(
     """
     spec = kind(plan.kind)
     session = session or default_session()
-    now = audit.utc_now()
+    now = utc_now()
     action_id = audit.new_action_id(now)
     who = actor or audit.actor(session)
     diff = plan.diff
@@ -379,7 +380,7 @@ def execute(
     def record(status: str, before: Any, **extra: Any) -> audit.AuditRecord:
         rec = audit.AuditRecord(
             id=action_id,
-            time=audit.iso(now),
+            time=iso_utc(now),
             actor=who,
             action=plan.action,
             kind=plan.kind,

@@ -193,7 +193,7 @@ def test_block_on_a_bucket_without_policy_and_unblock_deletes_it(fresh_sandbox: 
 def test_expire_removes_only_expired_blocks(s3: object, audit_log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import timedelta
 
-    from s3forensics.actions.audit import utc_now
+    from s3forensics.vocabulary import utc_now
 
     execute(plan_block_ip(BUCKET, ["203.0.113.50"], expires="1h"), apply=True)
     execute(plan_block_ip(BUCKET, ["198.51.100.7"]), apply=True)
