@@ -322,13 +322,14 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from s3forensics.actions.resources import aws_problem, default_session
+    from s3forensics.actions.resources import default_session
+    from s3forensics.aws import explain
 
     session = session or default_session()
     try:
         account = aws.client("sts", session).get_caller_identity()["Account"]
     except (ClientError, BotoCoreError) as exc:
-        raise ActionError(f"deploy: could not read the account id from STS: {aws_problem(exc)}") from exc
+        raise ActionError(f"deploy: could not read the account id from STS: {explain(exc)}") from exc
     region = session.region_name or aws.DEFAULT_REGION
     zip_bytes = Path(zip_path).read_bytes()
     clients: dict[str, Any] = {}
@@ -349,7 +350,7 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
                 log.info("%s.%s: already exists", step.service, step.operation)
                 continue
             else:
-                raise ActionError(f"deploy step {step.service}.{step.operation} ({step.why}) failed: {aws_problem(exc)}") from exc
+                raise ActionError(f"deploy step {step.service}.{step.operation} ({step.why}) failed: {explain(exc)}") from exc
         if step.operation == "create_topic":
             out["topic_arn"] = resp["TopicArn"]
         elif step.operation == "create_role":

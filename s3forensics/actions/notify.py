@@ -88,7 +88,8 @@ def publish(topic_arn: str, notification: Notification, *, session: Any | None =
         raise ActionError(f"--topic-arn {topic_arn!r} is not an SNS topic ARN")
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from s3forensics.actions.resources import aws_problem, default_session
+    from s3forensics.actions.resources import default_session
+    from s3forensics.aws import explain
 
     try:
         resp = aws.client("sns", session or default_session()).publish(
@@ -98,7 +99,7 @@ def publish(topic_arn: str, notification: Notification, *, session: Any | None =
             MessageAttributes={"kind": {"DataType": "String", "StringValue": "s3forensics.notification"}},
         )
     except (ClientError, BotoCoreError) as exc:
-        raise ActionError(f"could not publish to SNS topic {topic_arn}: {aws_problem(exc)}") from exc
+        raise ActionError(f"could not publish to SNS topic {topic_arn}: {explain(exc)}") from exc
     log.info("published notification %s to %s", resp["MessageId"], topic_arn)
     return str(resp["MessageId"])
 

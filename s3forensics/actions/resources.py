@@ -55,7 +55,7 @@ def default_session() -> Any:
         try:
             _SESSIONS[key] = aws.session()
         except BotoCoreError as exc:
-            raise ActionError(f"could not set up an AWS session: {aws_problem(exc)}") from exc
+            raise ActionError(f"could not set up an AWS session: {aws.explain(exc)}") from exc
     return _SESSIONS[key]
 
 
@@ -258,28 +258,7 @@ def kind(name: str) -> ResourceKind:
 
 
 def _aws_error(what: str, name: str, exc: BaseException) -> ActionError:
-    return ActionError(f"could not {what} {name}: {aws_problem(exc)}")
-
-
-def aws_problem(exc: BaseException) -> str:
-    """What went wrong talking to AWS, in words an operator can act on.
-
-    A ClientError is AWS's own answer and is shown as it is; botocore's own errors
-    (unreachable endpoint, no credentials, no region...) get a hint where to look.
-    """
-    from botocore.exceptions import BotoCoreError, EndpointConnectionError, NoCredentialsError, NoRegionError
-
-    if isinstance(exc, NoCredentialsError):
-        return f"no AWS credentials found ({exc}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in (aws sso login)"
-    if isinstance(exc, EndpointConnectionError):
-        endpoint = os.environ.get("AWS_ENDPOINT_URL")
-        where = f" (AWS_ENDPOINT_URL={endpoint})" if endpoint else ""
-        return f"the AWS endpoint is unreachable{where}: {exc}; check the network, the region and AWS_ENDPOINT_URL"
-    if isinstance(exc, NoRegionError):
-        return f"no AWS region configured ({exc}); set AWS_REGION or a profile region"
-    if isinstance(exc, BotoCoreError):
-        return f"{type(exc).__name__}: {exc}"
-    return str(exc)
+    return ActionError(f"could not {what} {name}: {aws.explain(exc)}")
 
 
 def state_diff(kind_name: str, before: Any, after: Any, name: str) -> str:
@@ -408,7 +387,7 @@ def execute(
         record(audit.FAILED, current, error=str(exc), backup=str(backup))
         if isinstance(exc, ActionError):
             raise
-        raise ActionError(f"could not change {plan.description} (action {action_id}): {aws_problem(exc)}") from exc
+        raise ActionError(f"could not change {plan.description} (action {action_id}): {aws.explain(exc)}") from exc
     log.info("applied %s to %s (action %s)", plan.action, plan.description, action_id)
     return ActionResult(record(audit.APPLIED, current, backup=str(backup)), diff)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from s3forensics.aws import ACCESS_DENIED_CODES, error_code
+from s3forensics.aws import Problem, classify, error_code
 from s3forensics.vocabulary import SEVERITIES
 
 log = logging.getLogger(__name__)
@@ -52,15 +52,6 @@ _IAM_ACTION_OVERRIDES: dict[tuple[str, str], str] = {
     ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
 }
 _IAM_PREFIX: dict[str, str] = {"s3control": "s3", "logs": "logs", "cloudwatch": "cloudwatch"}
-
-#: Codes that mean "this service or operation is not available here".
-_UNAVAILABLE_CODES = frozenset(
-    {"UnknownOperationException", "NotImplemented", "InvalidAction", "UnsupportedOperation", "OptInRequired"}
-)
-_THROTTLE_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
-)
-
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action that allows ``operation`` (PascalCase) of a boto3 ``service``."""
@@ -275,29 +266,28 @@ def _strip_account_prefix_on_ip_endpoints(client: Any) -> None:
 
 def _classify(exc: BaseException, service: str, operation: str, region: str) -> BaseException:
     """Map a boto3 failure to CheckUnavailable where no fact can be had; else return it."""
-    from botocore import exceptions as bx
-
     action = iam_action(service, operation)
-    if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
-        return CheckUnavailable("no AWS credentials found (set a profile or AWS_* variables)", action)
-    if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError):
-        return CheckUnavailable(f"{service} endpoint in {region} could not be reached for {operation}: {exc}")
-    if isinstance(exc, bx.UnknownEndpointError | bx.NoRegionError):
-        return CheckUnavailable(f"{service} is not available in region {region}")
     code = error_code(exc)
-    if code == "SubscriptionRequiredException":
+    kind = classify(exc)
+    if kind is Problem.NO_CREDENTIALS:
+        return CheckUnavailable("no AWS credentials found (set a profile or AWS_* variables)", action)
+    if kind is Problem.UNREACHABLE:
+        return CheckUnavailable(f"{service} endpoint in {region} could not be reached for {operation}: {exc}")
+    if kind is Problem.NO_REGION or (kind is Problem.UNAVAILABLE and code is None):
+        return CheckUnavailable(f"{service} is not available in region {region}")
+    if kind is Problem.SUBSCRIPTION:
         return CheckUnavailable(
             f"{operation} needs a Business, Enterprise On-Ramp or Enterprise support plan "
             "(this account's plan does not allow it)",
             action,
         )
-    if code in ACCESS_DENIED_CODES:
+    if kind is Problem.ACCESS_DENIED:
         return CheckUnavailable(f"missing permission {action} ({code} on {operation} in {region})", action)
-    if code in _UNAVAILABLE_CODES:
+    if kind is Problem.UNAVAILABLE:
         return CheckUnavailable(f"{service} {operation} is not available in {region} ({code})")
-    if code in _THROTTLE_CODES:
+    if kind is Problem.THROTTLED:
         return CheckUnavailable(f"{service} {operation} still throttled after retries ({code}); run again later")
-    if code is not None and (code.isdigit() or code in {"InternalError", "InternalFailure", "ServiceUnavailable"}):
+    if kind is Problem.SERVICE:
         return CheckUnavailable(f"{service} {operation} failed on the service side ({code}); run again later")
     return exc
 

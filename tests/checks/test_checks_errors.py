@@ -82,3 +82,40 @@ def test_bad_ids_and_bucket_names() -> None:
         get_check("nope")
     with pytest.raises(ConfigError, match="Bad_Bucket"):
         run_checks(buckets=["Bad_Bucket"], ids=["s3_bucket_versioning_enabled"])
+
+
+def test_one_classification_of_aws_failures_for_checks_and_actions() -> None:
+    """Checks (UNKNOWN with a reason) and actions (one sentence) read botocore errors through one map.
+
+    Error codes from the AWS documentation's common error lists (AccessDenied,
+    ThrottlingException, InternalError, OptInRequired) and botocore's own exceptions.
+    """
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, NoRegionError
+
+    from s3forensics.aws import Problem, classify, explain
+    from s3forensics.checks.base import CheckUnavailable, _classify
+
+    def client_error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": "m"}}, "GetBucketPolicy")
+
+    cases = {
+        NoCredentialsError(): Problem.NO_CREDENTIALS,
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:9"): Problem.UNREACHABLE,
+        NoRegionError(): Problem.NO_REGION,
+        client_error("AccessDenied"): Problem.ACCESS_DENIED,
+        client_error("SubscriptionRequiredException"): Problem.SUBSCRIPTION,
+        client_error("OptInRequired"): Problem.UNAVAILABLE,
+        client_error("ThrottlingException"): Problem.THROTTLED,
+        client_error("InternalError"): Problem.SERVICE,
+        client_error("503"): Problem.SERVICE,
+        client_error("NoSuchBucketPolicy"): Problem.AWS,
+        ValueError("x"): Problem.OTHER,
+    }
+    for exc, kind in cases.items():
+        assert classify(exc) is kind, exc
+        mapped = _classify(exc, "s3", "GetBucketPolicy", "us-east-1")
+        # Every failure that leaves no fact to judge is UNKNOWN for a check; AWS's own answer is not.
+        assert isinstance(mapped, CheckUnavailable) == (kind not in (Problem.AWS, Problem.OTHER)), exc
+    assert "set AWS_PROFILE" in explain(NoCredentialsError())
+    assert "check the network" in explain(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"))
+    assert explain(client_error("AccessDenied")) == str(client_error("AccessDenied"))
