@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +50,18 @@ def _register_respond(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--expires", metavar="DURATION", help="lift the block after e.g. 30m, 24h, 7d (see `respond expire`)")
     p.add_argument("--extend", action="store_true", help="move addresses already blocked until earlier to this expiry")
     _common(p, safeguards=True)
-    p.set_defaults(handler=_block_ip)
+    p.set_defaults(handler=_change(_plan_block_ip, own_address=True))
 
     p = actions.add_parser("unblock-ip", help="remove IPs/CIDRs from the kit's Deny statements on a bucket")
     p.add_argument("--bucket", required=True)
     p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
     _common(p)
-    p.set_defaults(handler=_unblock_ip)
+    p.set_defaults(handler=_change(_plan_unblock_ip))
 
     p = actions.add_parser("expire", help="remove blocks whose --expires time has passed")
     p.add_argument("--bucket", required=True)
     _common(p)
-    p.set_defaults(handler=_expire)
+    p.set_defaults(handler=_change(_plan_expire))
 
     p = actions.add_parser("waf-block-ip", help="add IPs/CIDRs to a WAFv2 IP set (edge block for CloudFront sites)")
     p.add_argument("--ip-set-name", required=True)
@@ -68,7 +69,7 @@ def _register_respond(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scope", default="CLOUDFRONT", choices=("CLOUDFRONT", "REGIONAL"))
     p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
     _common(p, safeguards=True)
-    p.set_defaults(handler=_waf_block)
+    p.set_defaults(handler=_change(_plan_waf_block, own_address=True))
 
     p = actions.add_parser("waf-unblock-ip", help="remove IPs/CIDRs from a WAFv2 IP set")
     p.add_argument("--ip-set-name", required=True)
@@ -76,23 +77,23 @@ def _register_respond(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scope", default="CLOUDFRONT", choices=("CLOUDFRONT", "REGIONAL"))
     p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
     _common(p)
-    p.set_defaults(handler=_waf_unblock)
+    p.set_defaults(handler=_change(_plan_waf_unblock))
 
     p = actions.add_parser("block-public-access", help="turn on all four Block Public Access settings of a bucket")
     p.add_argument("--bucket", required=True)
     _common(p)
-    p.set_defaults(handler=_block_public_access)
+    p.set_defaults(handler=_change(_plan_block_public_access))
 
     p = actions.add_parser("revoke-sessions", help="deny a role's sessions issued before now (aws:TokenIssueTime)")
     p.add_argument("--role", required=True, help="role name")
     _common(p)
-    p.set_defaults(handler=_revoke_sessions)
+    p.set_defaults(handler=_change(_plan_revoke_sessions))
 
     p = actions.add_parser("deactivate-key", help="set an IAM user's access key to Inactive")
     p.add_argument("--user", required=True)
     p.add_argument("--access-key-id", required=True)
     _common(p)
-    p.set_defaults(handler=_deactivate_key)
+    p.set_defaults(handler=_change(_plan_deactivate_key))
 
     p = actions.add_parser("notify", help="publish a structured message to an SNS topic")
     p.add_argument("--topic-arn", required=True)
@@ -163,82 +164,75 @@ def _warn_own_address(plan: Any, my_ips: list[str]) -> Any:
     return dataclasses.replace(plan, details={**plan.details, "warning": OWN_ADDRESS_UNKNOWN})
 
 
-def _block_ip(args: argparse.Namespace) -> int:
+def _change(plan_of: Callable[[argparse.Namespace, Any], Any], *, own_address: bool = False) -> Callable[[argparse.Namespace], int]:
+    """The handler of one response action: plan it, execute it (a dry run unless --apply), print the result.
+
+    ``own_address``: the action blocks addresses, so a missing --my-ip is warned about and
+    audited (:func:`_warn_own_address`).
+    """
+
+    def handler(args: argparse.Namespace) -> int:
+        from s3forensics.actions.resources import execute
+
+        sess = _session()
+        plan = plan_of(args, sess)
+        if own_address:
+            plan = _warn_own_address(plan, args.my_ip)
+        for problem in plan.details.get("forced_past", []):
+            print(f"warning (forced): {problem}", file=sys.stderr)
+        return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+
+    return handler
+
+
+def _plan_block_ip(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.block import plan_block_ip
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_block_ip(
-        args.bucket, args.addresses, expires=args.expires, my_ips=args.my_ip, force=args.force, extend=args.extend, session=sess
-    )
-    plan = _warn_own_address(plan, args.my_ip)
-    for problem in plan.details.get("forced_past", []):
-        print(f"warning (forced): {problem}", file=sys.stderr)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_block_ip(args.bucket, args.addresses, expires=args.expires, my_ips=args.my_ip, force=args.force,
+                         extend=args.extend, session=sess)
 
 
-def _unblock_ip(args: argparse.Namespace) -> int:
+def _plan_unblock_ip(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.block import plan_unblock_ip
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_unblock_ip(args.bucket, args.addresses, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_unblock_ip(args.bucket, args.addresses, session=sess)
 
 
-def _expire(args: argparse.Namespace) -> int:
+def _plan_expire(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.block import plan_expire
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_expire(args.bucket, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_expire(args.bucket, session=sess)
 
 
-def _waf_block(args: argparse.Namespace) -> int:
-    from s3forensics.actions.resources import execute
+def _plan_waf_block(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.waf import plan_waf_block
 
-    sess = _session()
-    plan = plan_waf_block(args.ip_set_name, args.ip_set_id, args.addresses, scope=args.scope, my_ips=args.my_ip, force=args.force, session=sess)
-    plan = _warn_own_address(plan, args.my_ip)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_waf_block(args.ip_set_name, args.ip_set_id, args.addresses, scope=args.scope, my_ips=args.my_ip,
+                          force=args.force, session=sess)
 
 
-def _waf_unblock(args: argparse.Namespace) -> int:
-    from s3forensics.actions.resources import execute
+def _plan_waf_unblock(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.waf import plan_waf_unblock
 
-    sess = _session()
-    plan = plan_waf_unblock(args.ip_set_name, args.ip_set_id, args.addresses, scope=args.scope, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_waf_unblock(args.ip_set_name, args.ip_set_id, args.addresses, scope=args.scope, session=sess)
 
 
-def _block_public_access(args: argparse.Namespace) -> int:
+def _plan_block_public_access(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.containment import plan_block_public_access
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_block_public_access(args.bucket, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_block_public_access(args.bucket, session=sess)
 
 
-def _revoke_sessions(args: argparse.Namespace) -> int:
+def _plan_revoke_sessions(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.containment import plan_revoke_sessions
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_revoke_sessions(args.role, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_revoke_sessions(args.role, session=sess)
 
 
-def _deactivate_key(args: argparse.Namespace) -> int:
+def _plan_deactivate_key(args: argparse.Namespace, sess: Any) -> Any:
     from s3forensics.actions.containment import plan_deactivate_key
-    from s3forensics.actions.resources import execute
 
-    sess = _session()
-    plan = plan_deactivate_key(args.user, args.access_key_id, session=sess)
-    return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+    return plan_deactivate_key(args.user, args.access_key_id, session=sess)
 
 
 def _rollback(args: argparse.Namespace) -> int:

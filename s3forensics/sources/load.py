@@ -84,7 +84,7 @@ def load_tables(
 ) -> LoadResult:
     """What ``load_s3_access`` and ``load_cloudtrail`` share: through the cache, or parsed here."""
     if cache:
-            return load_via_cache(kind, inputs, start, end, cache=cache, session=session, progress=progress)
+        return load_via_cache(kind, inputs, start, end, cache=cache, session=session, progress=progress)
     report = ReportBuilder(kind)
     tables = [t for _, t in iter_tables(inputs, start, end, report=report, session=session, progress=progress)]
     table = pa.concat_tables(tables) if tables else schema.empty_table()
