@@ -120,14 +120,15 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace):
-    from s3forensics.checks.remediation import FixOptions
+    from s3forensics.checks.fix_plans import FixOptions
 
     return FixOptions(log_bucket=args.log_bucket, topic_arn=args.topic_arn, trail=args.trail, get_requests_threshold=args.threshold)
 
 
 def _fix(args: argparse.Namespace) -> int:
     from s3forensics.checks.base import Context
-    from s3forensics.checks.remediation import apply_plan, plan_fix
+    from s3forensics.checks.fix_plans import plan_fix
+    from s3forensics.checks.remediation import apply_plan
 
     ctx = Context(region=args.region)
     plan = plan_fix(args.fix, buckets=args.bucket, options=_options(args), context=ctx)

@@ -24,7 +24,7 @@ def fix_first(results: Sequence[Any], top: int = 10) -> pd.DataFrame:
     """
     from s3forensics.checks import get_check
     from s3forensics.checks.coverage import QUESTIONS, SOURCES
-    from s3forensics.checks.remediation import PLANNERS
+    from s3forensics.checks.fix_plans import PLANNERS
 
     failing: dict[str, list[str]] = {}
     for r in results:
@@ -62,7 +62,7 @@ def fix_plans(check_ids: Sequence[str], *, buckets: Sequence[str] | None = None,
         Columns ``check_id, step, call, note``; a check without an automatic fix, or whose
         plan needs a choice, gets one row whose note says what to do by hand.
     """
-    from s3forensics.checks.remediation import plan_fix
+    from s3forensics.checks.fix_plans import plan_fix
 
     rows: list[dict[str, Any]] = []
     for check_id in check_ids:

@@ -10,7 +10,8 @@ import pytest
 
 from s3forensics.checks import run_checks
 from s3forensics.checks.base import Context, Status
-from s3forensics.checks.remediation import FixOptions, apply_plan, load_backup, plan_fix, restore
+from s3forensics.checks.fix_plans import FixOptions, plan_fix
+from s3forensics.checks.remediation import apply_plan, load_backup, restore
 from s3forensics.errors import ActionError, RefusedError
 from s3forensics.lab import sandbox as sb
 from s3forensics.lab.demo import world

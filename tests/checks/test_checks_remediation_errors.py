@@ -11,7 +11,8 @@ import pytest
 from botocore.stub import Stubber
 
 from s3forensics.checks.base import Context
-from s3forensics.checks.remediation import ALL_PAB, ApiCall, FixPlan, FixStep, apply_plan, load_backup, restore_plan
+from s3forensics.checks.fix_plans import ALL_PAB, ApiCall, FixPlan, FixStep
+from s3forensics.checks.remediation import apply_plan, load_backup, restore_plan
 from s3forensics.errors import ActionError
 
 BUCKET = "s3f-demo-site"
