@@ -66,21 +66,26 @@ def _client(service: str, session: Any | None, **kwargs: Any) -> Any:
 # --- kinds --------------------------------------------------------------------------
 
 
-def _client_error_code(exc: BaseException) -> str | None:
-    return aws.error_code(exc)
-
-
-def _read_bucket_policy(target: Mapping[str, Any], session: Any) -> str | None:
+def _read(what: str, name: str, call: Callable[[], Any], absent: str | None = None) -> Any:
+    """``call()``; None when AWS answers with the code ``absent`` (nothing configured), and an
+    ActionError naming ``what`` and ``name`` for any other failure."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return _client("s3", session).get_bucket_policy(Bucket=target["bucket"])["Policy"]
+        return call()
     except ClientError as exc:
-        if _client_error_code(exc) == "NoSuchBucketPolicy":
+        if absent is not None and aws.error_code(exc) == absent:
             return None
-        raise _aws_error("read the policy of bucket", target["bucket"], exc) from exc
+        raise _aws_error(what, name, exc) from exc
     except BotoCoreError as exc:
-        raise _aws_error("read the policy of bucket", target["bucket"], exc) from exc
+        raise _aws_error(what, name, exc) from exc
+
+
+def _read_bucket_policy(target: Mapping[str, Any], session: Any) -> str | None:
+    s3 = _client("s3", session)
+    got = _read("read the policy of bucket", target["bucket"], lambda: s3.get_bucket_policy(Bucket=target["bucket"]),
+                absent="NoSuchBucketPolicy")
+    return None if got is None else got["Policy"]
 
 
 def _write_bucket_policy(target: Mapping[str, Any], state: str | None, session: Any, token: Any = None) -> None:
@@ -96,16 +101,10 @@ def _same_bucket_policy(a: str | None, b: str | None) -> bool:
 
 
 def _read_pab(target: Mapping[str, Any], session: Any) -> dict[str, bool] | None:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return _client("s3", session).get_public_access_block(Bucket=target["bucket"])["PublicAccessBlockConfiguration"]
-    except ClientError as exc:
-        if _client_error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
-            return None
-        raise _aws_error("read Block Public Access of bucket", target["bucket"], exc) from exc
-    except BotoCoreError as exc:
-        raise _aws_error("read Block Public Access of bucket", target["bucket"], exc) from exc
+    s3 = _client("s3", session)
+    got = _read("read Block Public Access of bucket", target["bucket"], lambda: s3.get_public_access_block(Bucket=target["bucket"]),
+                absent="NoSuchPublicAccessBlockConfiguration")
+    return None if got is None else got["PublicAccessBlockConfiguration"]
 
 
 def _write_pab(target: Mapping[str, Any], state: dict[str, bool] | None, session: Any, token: Any = None) -> None:
@@ -117,16 +116,12 @@ def _write_pab(target: Mapping[str, Any], state: dict[str, bool] | None, session
 
 
 def _read_role_policy(target: Mapping[str, Any], session: Any) -> dict[str, Any] | None:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        doc = _client("iam", session).get_role_policy(RoleName=target["role"], PolicyName=target["policy_name"])["PolicyDocument"]
-    except ClientError as exc:
-        if _client_error_code(exc) == "NoSuchEntity":
-            return None
-        raise _aws_error("read an inline policy of role", target["role"], exc) from exc
-    except BotoCoreError as exc:
-        raise _aws_error("read an inline policy of role", target["role"], exc) from exc
+    iam = _client("iam", session)
+    got = _read("read an inline policy of role", target["role"],
+                lambda: iam.get_role_policy(RoleName=target["role"], PolicyName=target["policy_name"]), absent="NoSuchEntity")
+    if got is None:
+        return None
+    doc = got["PolicyDocument"]
     return json.loads(doc) if isinstance(doc, str) else doc
 
 
@@ -139,12 +134,8 @@ def _write_role_policy(target: Mapping[str, Any], state: dict[str, Any] | None, 
 
 
 def _read_access_key(target: Mapping[str, Any], session: Any) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        keys = _client("iam", session).list_access_keys(UserName=target["user"])["AccessKeyMetadata"]
-    except (ClientError, BotoCoreError) as exc:
-        raise _aws_error("list the access keys of user", target["user"], exc) from exc
+    iam = _client("iam", session)
+    keys = _read("list the access keys of user", target["user"], lambda: iam.list_access_keys(UserName=target["user"]))["AccessKeyMetadata"]
     for key in keys:
         if key["AccessKeyId"] == target["access_key_id"]:
             return str(key["Status"])
@@ -157,12 +148,9 @@ def _write_access_key(target: Mapping[str, Any], state: str, session: Any, token
 
 def read_ip_set(target: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], str]:
     """A WAF IP set's state (``{"version", "addresses"}``) and its current lock token."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        got = _waf_client(target, session).get_ip_set(Name=target["name"], Scope=target["scope"], Id=target["id"])
-    except (ClientError, BotoCoreError) as exc:
-        raise _aws_error("read WAF IP set", f"{target['name']} ({target['scope']})", exc) from exc
+    waf = _waf_client(target, session)
+    got = _read("read WAF IP set", f"{target['name']} ({target['scope']})",
+                lambda: waf.get_ip_set(Name=target["name"], Scope=target["scope"], Id=target["id"]))
     ip_set = got["IPSet"]
     return {"version": ip_set["IPAddressVersion"], "addresses": sorted(ip_set.get("Addresses", []))}, got["LockToken"]
 
@@ -187,7 +175,7 @@ def _write_ip_set(target: Mapping[str, Any], state: dict[str, Any], session: Any
     try:
         waf.update_ip_set(Name=target["name"], Scope=target["scope"], Id=target["id"], Addresses=list(state["addresses"]), LockToken=token)
     except ClientError as exc:
-        if _client_error_code(exc) == "WAFOptimisticLockException":
+        if aws.error_code(exc) == "WAFOptimisticLockException":
             raise ActionError(f"WAF IP set {target['name']} changed while this action ran (lock token stale); plan again") from exc
         raise
 
