@@ -64,18 +64,12 @@ def _register_respond(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_change(_plan_expire))
 
     p = actions.add_parser("waf-block-ip", help="add IPs/CIDRs to a WAFv2 IP set (edge block for CloudFront sites)")
-    p.add_argument("--ip-set-name", required=True)
-    p.add_argument("--ip-set-id", required=True)
-    p.add_argument("--scope", default="CLOUDFRONT", choices=("CLOUDFRONT", "REGIONAL"))
-    p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
+    _ip_set_target(p)
     _common(p, safeguards=True)
     p.set_defaults(handler=_change(_plan_waf_block, own_address=True))
 
     p = actions.add_parser("waf-unblock-ip", help="remove IPs/CIDRs from a WAFv2 IP set")
-    p.add_argument("--ip-set-name", required=True)
-    p.add_argument("--ip-set-id", required=True)
-    p.add_argument("--scope", default="CLOUDFRONT", choices=("CLOUDFRONT", "REGIONAL"))
-    p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
+    _ip_set_target(p)
     _common(p)
     p.set_defaults(handler=_change(_plan_waf_unblock))
 
@@ -162,6 +156,14 @@ def _warn_own_address(plan: Any, my_ips: list[str]) -> Any:
     if my_ips or env_my_ips():
         return plan
     return dataclasses.replace(plan, details={**plan.details, "warning": OWN_ADDRESS_UNKNOWN})
+
+
+def _ip_set_target(p: argparse.ArgumentParser) -> None:
+    """The WAFv2 IP set and the addresses of ``waf-block-ip`` and ``waf-unblock-ip``."""
+    p.add_argument("--ip-set-name", required=True)
+    p.add_argument("--ip-set-id", required=True)
+    p.add_argument("--scope", default="CLOUDFRONT", choices=("CLOUDFRONT", "REGIONAL"))
+    p.add_argument("addresses", nargs="+", metavar="IP_OR_CIDR")
 
 
 def _change(plan_of: Callable[[argparse.Namespace, Any], Any], *, own_address: bool = False) -> Callable[[argparse.Namespace], int]:
