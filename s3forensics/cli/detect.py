@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from s3forensics.errors import ConfigError, ParameterError
+from s3forensics.findings import to_csv, to_records
 
 FORMATS = ("json", "table", "csv")
 #: Exit code when at least one detection failed at run time (argparse uses 2).
@@ -96,36 +97,6 @@ def _config(args: argparse.Namespace) -> Any:
     return DetectionConfig(buckets=buckets, default_profile=base.default_profile, allow=allow, own_accounts=base.own_accounts)
 
 
-TIME_COLUMNS = ("first_seen", "last_seen")
-
-
-def iso_time(value: Any) -> str | None:
-    """A finding time as ISO-8601 UTC with ``Z`` (fractions only when present); None for NaT."""
-    if value is None or pd.isna(value):
-        return None
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
-
-
-def findings_records(findings: pd.DataFrame) -> list[dict[str, Any]]:
-    """Findings as JSON-ready dicts (the ``detect --format json`` contract)."""
-    records = []
-    for row in findings.to_dict("records"):
-        record: dict[str, Any] = {}
-        for name, value in row.items():
-            if name in TIME_COLUMNS:
-                record[name] = iso_time(value)
-            elif name == "evidence":
-                record[name] = json.loads(value) if value else {}
-            elif name in ("event_count", "bytes"):
-                record[name] = None if pd.isna(value) else int(value)
-            else:
-                record[name] = None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
-        records.append(record)
-    return records
-
-
 def _window(engine: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
     if start and end:
         return start, end
@@ -135,14 +106,6 @@ def _window(engine: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
     if firsts.empty:
         raise ParameterError("detect: no log rows at all; give --s3-access/--cloudtrail paths or fill the cache (s3forensics sync)")
     return start or firsts.min().floor("h"), end or (lasts.max().floor("h") + pd.Timedelta(hours=1))
-
-
-def findings_csv(findings: pd.DataFrame) -> str:
-    """Findings as CSV: the JSON contract's columns, times ISO-8601 with ``Z``, evidence as JSON text."""
-    frame = findings.copy()
-    for column in TIME_COLUMNS:
-        frame[column] = pd.Series([iso_time(v) for v in findings[column]], index=findings.index, dtype="object")
-    return frame.to_csv(index=False)
 
 
 def _check_output(output: Path | None) -> None:
@@ -267,9 +230,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"s3forensics detect: {label} {detection_id}: {message}", file=sys.stderr)
     findings = result.findings
     if args.format == "json":
-        text = json.dumps(findings_records(findings), indent=2) + "\n"
+        text = json.dumps(to_records(findings), indent=2) + "\n"
     elif args.format == "csv":
-        text = findings_csv(findings)
+        text = to_csv(findings)
     else:
         if findings.empty:
             text = "no findings\n"
