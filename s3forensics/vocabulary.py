@@ -64,6 +64,12 @@ def iso_utc(value: Any) -> str:
     return utc_time(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: The times a window may span: log formats, engines and partition names all hold these
+#: (AWS logs begin in 2006; a bound outside is a typo, not a question).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Window:
     """A period of time, ``[start, end)`` in UTC; either bound may be open (``None``).
@@ -96,8 +102,8 @@ class Window:
             context: what the window is for (``detect``, ``query X``), to begin messages.
 
         Raises:
-            ParameterError: a bound is not a time, is missing while ``bounded``, or the
-                window does not end after it starts.
+            ParameterError: a bound is not a time, is missing while ``bounded``, lies outside
+                :data:`EARLIEST` to :data:`LATEST`, or the window does not end after it starts.
         """
         if isinstance(start, Window) and end is None:
             start, end = start.start, start.end
@@ -108,6 +114,12 @@ class Window:
             for value, name in zip(bounds, names, strict=True):
                 if value is None:
                     raise ParameterError(f"{lead}{name} is required (an ISO-8601 time like 2026-11-16T00:00:00Z)")
+        for value, name in zip(bounds, names, strict=True):
+            if value is not None and not EARLIEST <= value <= LATEST:
+                raise ParameterError(
+                    f"{lead}{name} ({value.isoformat()}) is outside the times a window may span "
+                    f"({EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})"
+                )
         lo, hi = bounds
         if lo is not None and hi is not None and hi <= lo:
             raise ParameterError(

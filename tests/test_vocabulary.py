@@ -128,3 +128,14 @@ def test_the_sources_refuse_a_window_that_ends_first(tmp_path) -> None:
     for load in (load_s3_access, load_cloudtrail):
         with pytest.raises(ParameterError, match="the window ends before it starts"):
             load([tmp_path], "2026-11-18", "2026-11-17")
+
+
+@pytest.mark.parametrize(("start", "end", "name"), [
+    ("0001-01-01", "9999-12-31", "start"),  # `detect --start 0001-01-01 --end 9999-12-31` overflowed a timedelta
+    ("0999-01-01", "1000-01-01", "start"),  # partition names of year 999 matched nothing on Athena
+    ("2026-11-16", "9999-12-31", "end"),
+])
+def test_a_window_bound_outside_the_supported_span_is_refused(start: str, end: str, name: str) -> None:
+    with pytest.raises(ParameterError, match=rf"^detect: {name} \(.*\) is outside the times a window may span \(1970-01-01 to 2200-01-01\)$"):
+        Window.parse(start, end, context="detect")
+    assert Window.parse("1970-01-01", "2200-01-01").bounded  # the widest window there is
