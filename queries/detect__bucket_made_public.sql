@@ -18,9 +18,9 @@ WITH changes AS (
             WHEN event_name IN ('PutBucketAcl', 'PutObjectAcl')
                 AND regexp_like(request_parameters, 'acs\.amazonaws\.com/groups/global/(AllUsers|AuthenticatedUsers)|"x-amz-acl"\s*:\s*\[?\s*"(public-read|public-read-write|authenticated-read)"')
                 THEN 'ACL grants public access'
-            WHEN event_name IN ('DeletePublicAccessBlock', 'DeleteAccountPublicAccessBlock')
+            WHEN event_name IN ('DeleteBucketPublicAccessBlock', 'DeleteAccountPublicAccessBlock')
                 THEN 'public access block removed'
-            WHEN event_name IN ('PutPublicAccessBlock', 'PutAccountPublicAccessBlock')
+            WHEN event_name IN ('PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock')
                 AND regexp_like(request_parameters, '"(BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets)"\s*:\s*false')
                 THEN 'public access block relaxed'
         END AS change
@@ -28,10 +28,10 @@ WITH changes AS (
     WHERE event_time >= :start
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
-      AND error_code IS NULL
+      AND nullif(error_code, '') IS NULL
       AND event_name IN (
-          'PutBucketPolicy', 'PutBucketAcl', 'PutObjectAcl', 'DeletePublicAccessBlock',
-          'PutPublicAccessBlock', 'DeleteAccountPublicAccessBlock', 'PutAccountPublicAccessBlock'
+          'PutBucketPolicy', 'PutBucketAcl', 'PutObjectAcl', 'DeleteBucketPublicAccessBlock',
+          'PutBucketPublicAccessBlock', 'DeleteAccountPublicAccessBlock', 'PutAccountPublicAccessBlock'
       )
       AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
 )

@@ -19,7 +19,7 @@ WITH moves AS (
     WHERE event_time >= :start
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
-      AND error_code IS NULL
+      AND nullif(error_code, '') IS NULL
       AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
       AND (
           event_name = 'PutBucketReplication'

@@ -30,7 +30,7 @@ WITH changes AS (
     WHERE event_time >= :start
       AND event_time < :end
       AND event_name IN ('PutBucketLogging', 'StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors', 'PutInsightSelectors')
-      AND (:include_failed OR error_code IS NULL)
+      AND (:include_failed OR nullif(error_code, '') IS NULL)
       AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
 )
 SELECT
@@ -43,7 +43,7 @@ SELECT
     CAST(0 AS bigint) AS bytes,
     array_join(array_agg(DISTINCT change), '; ') AS changes,
     array_join(array_agg(DISTINCT coalesce(target, '-')), ', ') AS targets,
-    count_if(error_code IS NOT NULL) AS refused,
+    count_if(nullif(error_code, '') IS NOT NULL) AS refused,
     CAST(ARRAY[] AS array(varchar)) AS sample_keys,
     slice(array_agg(DISTINCT coalesce(request_id, event_id)), 1, 10) AS sample_request_ids
 FROM changes

@@ -37,7 +37,7 @@ WITH deletes AS (
     WHERE event_time >= :start
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
-      AND error_code IS NULL
+      AND nullif(error_code, '') IS NULL
       AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
       AND (
           event_name NOT LIKE 'PutBucketLifecycle%'

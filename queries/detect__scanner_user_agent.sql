@@ -12,7 +12,7 @@ WITH hits AS (
       AND NOT contains(:allow_user_agents, user_agent)
     UNION ALL
     SELECT bucket_name AS bucket, source_ip_address AS source_ip, user_identity_arn AS principal, user_agent,
-           object_key AS key, request_id, event_time AS time, CASE WHEN error_code IS NULL THEN 200 ELSE 403 END AS http_status
+           object_key AS key, request_id, event_time AS time, CASE WHEN nullif(error_code, '') IS NULL THEN 200 ELSE 403 END AS http_status
     FROM cloudtrail
     WHERE event_time >= :start
       AND event_time < :end

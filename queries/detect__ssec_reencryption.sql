@@ -16,7 +16,7 @@ WITH writes AS (
     WHERE event_time >= :start
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
-      AND error_code IS NULL
+      AND nullif(error_code, '') IS NULL
       AND event_name IN ('PutObject', 'CopyObject', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload')
       AND (
           strpos(coalesce(request_parameters, ''), 'x-amz-server-side-encryption-customer-algorithm') > 0

@@ -41,6 +41,12 @@ def _policy(principal: object) -> str:
     return json.dumps({"bucketName": CASE_DATA, "bucketPolicy": {"Version": "2012-10-17", "Statement": [statement]}, "policy": [""]})
 
 
+def _pab(value: bool) -> str:
+    """requestParameters of PutBucketPublicAccessBlock with all four settings at ``value``."""
+    config = {name: value for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+    return json.dumps({"publicAccessBlock": "", "bucketName": CASE_DATA, "PublicAccessBlockConfiguration": config})
+
+
 def _ssec(i: int) -> str:
     return json.dumps({"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption-customer-algorithm": "AES256"})
 
@@ -68,9 +74,26 @@ BUCKET_MADE_PUBLIC = Detection(
         Case(
             "public_access_block_removed",
             True,
-            cloudtrail=trail(1, event_name="DeletePublicAccessBlock", request_parameters=json.dumps({"bucketName": CASE_DATA})),
+            cloudtrail=trail(1, event_name="DeleteBucketPublicAccessBlock", request_parameters=json.dumps({"bucketName": CASE_DATA})),
             expect=(_one_call(),),
         ),
+        # CloudTrail names bucket-level Block Public Access calls Put/DeleteBucketPublicAccessBlock
+        # and account-level ones Put/DeleteAccountPublicAccessBlock (not the SDK's method names);
+        # an errorCode of "" is a success (as in the public rule-test records of the corpus).
+        Case("public_access_block_relaxed", True, cloudtrail=trail(1, event_name="PutBucketPublicAccessBlock", request_parameters=_pab(False)), expect=(_one_call(),)),
+        Case(
+            "account_public_access_block_removed",
+            True,
+            cloudtrail=trail(1, event_name="DeleteAccountPublicAccessBlock", bucket_name=None, request_parameters=None),
+            expect=(_one_call(bucket=None),),
+        ),
+        Case(
+            "removed_with_an_empty_error_code",
+            True,
+            cloudtrail=trail(1, event_name="DeleteBucketPublicAccessBlock", error_code="", request_parameters=json.dumps({"bucketName": CASE_DATA})),
+            expect=(_one_call(),),
+        ),
+        Case("public_access_block_tightened", False, cloudtrail=trail(1, event_name="PutBucketPublicAccessBlock", request_parameters=_pab(True))),
         Case("policy_grants_one_role", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": f"arn:aws:iam::{CASE_ACCOUNT}:role/reader"}))),
         Case("public_site_policy_updated", False, cloudtrail=trail(1, event_name="PutBucketPolicy", bucket_name=CASE_SITE, request_parameters=_policy("*").replace(CASE_DATA, CASE_SITE))),
         Case("refused_attempt", False, cloudtrail=trail(1, event_name="PutBucketPolicy", error_code="AccessDenied", request_parameters=_policy("*"))),
@@ -187,6 +210,7 @@ MASS_DELETE = Detection(
             cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}})),
             expect=(_one_call(),),
         ),
+        Case("bucket_deleted_with_an_empty_error_code", True, cloudtrail=trail(1, event_name="DeleteBucket", error_code=""), expect=(_one_call(),)),
         Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),
         Case("lifecycle_transition_only", False, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Transition": {"Days": 30}}}}))),
     ),

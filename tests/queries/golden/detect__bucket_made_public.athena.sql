@@ -17,9 +17,9 @@ WITH changes AS (
         'acs\.amazonaws\.com/groups/global/(AllUsers|AuthenticatedUsers)|"x-amz-acl"\s*:\s*\[?\s*"(public-read|public-read-write|authenticated-read)"'
       )
       THEN 'ACL grants public access'
-      WHEN event_name IN ('DeletePublicAccessBlock', 'DeleteAccountPublicAccessBlock')
+      WHEN event_name IN ('DeleteBucketPublicAccessBlock', 'DeleteAccountPublicAccessBlock')
       THEN 'public access block removed'
-      WHEN event_name IN ('PutPublicAccessBlock', 'PutAccountPublicAccessBlock')
+      WHEN event_name IN ('PutBucketPublicAccessBlock', 'PutAccountPublicAccessBlock')
       AND REGEXP_LIKE(
         request_parameters,
         '"(BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets)"\s*:\s*false'
@@ -37,13 +37,13 @@ WITH changes AS (
     event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
-    AND error_code IS NULL
+    AND NULLIF(error_code, '') IS NULL
     AND event_name IN (
       'PutBucketPolicy',
       'PutBucketAcl',
       'PutObjectAcl',
-      'DeletePublicAccessBlock',
-      'PutPublicAccessBlock',
+      'DeleteBucketPublicAccessBlock',
+      'PutBucketPublicAccessBlock',
       'DeleteAccountPublicAccessBlock',
       'PutAccountPublicAccessBlock'
     )

@@ -25,7 +25,7 @@ WITH moves AS (
     event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
-    AND error_code IS NULL
+    AND NULLIF(error_code, '') IS NULL
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_identity_arn, ''))
     AND (
       event_name = 'PutBucketReplication'

@@ -45,7 +45,7 @@ WITH changes AS (
       'PutInsightSelectors'
     )
     AND (
-      TRUE OR error_code IS NULL
+      TRUE OR NULLIF(error_code, '') IS NULL
     )
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_identity_arn, ''))
 )
@@ -59,7 +59,7 @@ SELECT
   CAST(0 AS BIGINT) AS bytes,
   ARRAY_JOIN(ARRAY_AGG(DISTINCT change), '; ') AS changes,
   ARRAY_JOIN(ARRAY_AGG(DISTINCT COALESCE(target, '-')), ', ') AS targets,
-  COUNT_IF(NOT error_code IS NULL) AS refused,
+  COUNT_IF(NOT NULLIF(error_code, '') IS NULL) AS refused,
   CAST(ARRAY[] AS ARRAY(VARCHAR)) AS sample_keys,
   SLICE(ARRAY_AGG(DISTINCT COALESCE(request_id, event_id)), 1, 10) AS sample_request_ids
 FROM changes

@@ -35,7 +35,7 @@ WITH changes AS (
       'PutInsightSelectors'
     )
     AND (
-      TRUE OR error_code IS NULL
+      TRUE OR NULLIF(error_code, '') IS NULL
     )
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
 )
@@ -49,7 +49,7 @@ SELECT
   CAST(0 AS BIGINT) AS bytes,
   ARRAY_TO_STRING(ARRAY_AGG(DISTINCT change), '; ') AS changes,
   ARRAY_TO_STRING(ARRAY_AGG(DISTINCT COALESCE(target, '-')), ', ') AS targets,
-  COUNT_IF(COALESCE(NOT error_code IS NULL, FALSE)) AS refused,
+  COUNT_IF(COALESCE(NOT NULLIF(error_code, '') IS NULL, FALSE)) AS refused,
   CAST([] AS TEXT[]) AS sample_keys,
   ARRAY_SLICE(ARRAY_AGG(DISTINCT COALESCE(request_id, event_id)), 1, 10) AS sample_request_ids
 FROM changes

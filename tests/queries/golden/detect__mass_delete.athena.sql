@@ -47,7 +47,7 @@ WITH deletes AS (
     event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
-    AND error_code IS NULL
+    AND NULLIF(error_code, '') IS NULL
     AND event_name IN (
       'DeleteObject',
       'DeleteObjects',

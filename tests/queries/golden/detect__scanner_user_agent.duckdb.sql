@@ -26,7 +26,7 @@ WITH hits AS (
     object_key AS key,
     request_id,
     event_time AS time,
-    CASE WHEN error_code IS NULL THEN 200 ELSE 403 END AS http_status
+    CASE WHEN NULLIF(error_code, '') IS NULL THEN 200 ELSE 403 END AS http_status
   FROM cloudtrail AS cloudtrail
   WHERE
     event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)

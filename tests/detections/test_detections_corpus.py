@@ -1,0 +1,66 @@
+"""Detections on public CloudTrail records they were not written next to.
+
+Records: ``../shared/corpus/cloudtrail/panther-analysis/aws_cloudtrail-rule-test-records-selected.json``
+(panther-labs/panther-analysis rule tests, Apache-2.0; see the corpus's SOURCES.md): each
+record comes with the rule that reads it and whether that rule fires. The event names and
+the empty ``errorCode`` are CloudTrail's as those records have them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from s3forensics.detections import run_detections
+from s3forensics.engines.duckdb_engine import DuckDBEngine
+from s3forensics.schema import S3_ACCESS_SCHEMA
+from s3forensics.sources import parse_records
+
+RECORDS = "cloudtrail/panther-analysis/aws_cloudtrail-rule-test-records-selected.json"
+
+
+def _tests(corpus_dir: Path, source_file: str) -> dict[str, dict]:
+    data = json.loads((corpus_dir / RECORDS).read_text())
+    return {t["test_name"]: t for t in data if t["source_file"].endswith(source_file)}
+
+
+def _findings(records: list[dict], detection: str) -> pd.DataFrame:
+    frame = parse_records(records).frame
+    engine = DuckDBEngine(frames={"cloudtrail": frame, "s3_access": S3_ACCESS_SCHEMA.empty_table()})
+    times = frame["event_time"]
+    run = run_detections(engine, times.min().floor("h"), times.max().floor("h") + pd.Timedelta(hours=1), ids=[detection])
+    assert not run.errors, run.errors
+    return run.findings
+
+
+def test_bucket_public_access_block_deleted_is_a_bucket_made_public(corpus_dir: Path) -> None:
+    tests = _tests(corpus_dir, "aws_s3_delete_public_access_block.yml")
+    deleted = tests["Public Access Block Deleted Successfully"]
+    assert deleted["expected_rule_result"] and deleted["log"]["eventName"] == "DeleteBucketPublicAccessBlock"
+    found = _findings([deleted["log"]], "bucket_made_public")
+    assert found[["bucket", "source_ip", "event_count"]].to_dict("records") == [
+        {"bucket": deleted["log"]["requestParameters"]["bucketName"], "source_ip": deleted["log"]["sourceIPAddress"], "event_count": 1}
+    ]
+    assert "public access block removed" in found["summary"].iloc[0]
+    # The refused attempt and a PutBucketPublicAccessBlock that relaxes nothing stay quiet.
+    quiet = [tests["Public Access Block Deletion Failed"]["log"], tests["Different S3 Event"]["log"]]
+    assert _findings(quiet, "bucket_made_public").empty
+
+
+def test_an_empty_error_code_is_a_success(corpus_dir: Path) -> None:
+    tests = _tests(corpus_dir, "aws_s3_bucket_deleted.yml")
+    deleted = next(t for t in tests.values() if t["expected_rule_result"] and t["log"].get("errorCode") == "")
+    assert deleted["log"]["eventName"] == "DeleteBucket"
+    found = _findings([deleted["log"]], "mass_delete")
+    assert len(found) == 1 and found["event_count"].iloc[0] == 1
+    assert found["bucket"].iloc[0] == deleted["log"]["requestParameters"]["bucketName"]
+
+
+@pytest.mark.parametrize("name", ["DeleteBucketPublicAccessBlock", "PutBucketPublicAccessBlock"])
+def test_the_corpus_names_bucket_level_block_public_access_calls_as_the_query_does(corpus_dir: Path, name: str) -> None:
+    names = {t["log"].get("eventName") for t in json.loads((corpus_dir / RECORDS).read_text())}
+    assert name in names and name.replace("Bucket", "", 1) not in names
+    assert f"'{name}'" in Path(__file__).resolve().parents[2].joinpath("queries", "detect__bucket_made_public.sql").read_text()
