@@ -18,13 +18,17 @@ WITH changes AS (
         request_id,
         event_id,
         CASE
-            WHEN event_name = 'PutBucketLogging'
-                AND strpos(coalesce(request_parameters, ''), 'LoggingEnabled') = 0
+            -- Logging is off when the call sends a BucketLoggingStatus without LoggingEnabled;
+            -- a record without BucketLoggingStatus says nothing either way.
+            WHEN event_source = 's3.amazonaws.com' AND event_name = 'PutBucketLogging'
+                AND strpos(coalesce(request_parameters, ''), '"BucketLoggingStatus"') > 0
+                AND strpos(request_parameters, '"LoggingEnabled"') = 0
                 THEN 'server access logging disabled'
-            WHEN event_name = 'StopLogging' THEN 'trail stopped'
-            WHEN event_name = 'DeleteTrail' THEN 'trail deleted'
-            WHEN event_name = 'UpdateTrail' THEN 'trail changed'
-            WHEN event_name IN ('PutEventSelectors', 'PutInsightSelectors') THEN 'trail event selectors changed'
+            WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'StopLogging' THEN 'trail stopped'
+            WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'DeleteTrail' THEN 'trail deleted'
+            WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'UpdateTrail' THEN 'trail changed'
+            WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name IN ('PutEventSelectors', 'PutInsightSelectors')
+                THEN 'trail event selectors changed'
         END AS change
     FROM cloudtrail
     WHERE event_time >= :start

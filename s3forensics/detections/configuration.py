@@ -133,6 +133,11 @@ LOGGING_EVASION = Detection(
             cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA, "BucketLoggingStatus": {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "a/"}}})),
         ),
         Case("trail_started", False, cloudtrail=trail(1, event_source="cloudtrail.amazonaws.com", event_name="StartLogging", bucket_name=None)),
+        # A PutBucketLogging record without BucketLoggingStatus (as in the corpus's "Logging Field
+        # Missing" record) does not say logging was turned off.
+        Case("logging_status_not_recorded", False, cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=json.dumps({"bucketName": CASE_DATA}))),
+        Case("logging_parameters_absent", False, cloudtrail=trail(1, event_name="PutBucketLogging", request_parameters=None)),
+        Case("stop_logging_of_another_service", False, cloudtrail=trail(1, event_source="example.amazonaws.com", event_name="StopLogging", bucket_name=None)),
     ),
 )
 

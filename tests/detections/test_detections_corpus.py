@@ -64,3 +64,15 @@ def test_the_corpus_names_bucket_level_block_public_access_calls_as_the_query_do
     names = {t["log"].get("eventName") for t in json.loads((corpus_dir / RECORDS).read_text())}
     assert name in names and name.replace("Bucket", "", 1) not in names
     assert f"'{name}'" in Path(__file__).resolve().parents[2].joinpath("queries", "detect__bucket_made_public.sql").read_text()
+
+
+def test_logging_disabled_only_when_the_record_says_so(corpus_dir: Path) -> None:
+    """PutBucketLogging with an empty BucketLoggingStatus turns logging off; one without it, or
+    with LoggingEnabled, does not (the records of panther-analysis' S3 bucket logging rule)."""
+    data = json.loads((corpus_dir / RECORDS).read_text())
+    logging = {t["test_name"]: t["log"] for t in data if t["log"].get("eventName") == "PutBucketLogging"}
+    disabled = logging["Bucket Logging Disabled Successfully"]
+    found = _findings([disabled], "logging_evasion")
+    assert found["bucket"].tolist() == [disabled["requestParameters"]["bucketName"]]
+    assert "server access logging disabled" in found["summary"].iloc[0]
+    assert _findings([logging["Logging Field Missing"], logging["Bucket Logging Enabled"]], "logging_evasion").empty

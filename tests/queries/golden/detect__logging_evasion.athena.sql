@@ -14,16 +14,19 @@ WITH changes AS (
     request_id,
     event_id,
     CASE
-      WHEN event_name = 'PutBucketLogging'
-      AND STRPOS(COALESCE(request_parameters, ''), 'LoggingEnabled') = 0
+      WHEN event_source = 's3.amazonaws.com'
+      AND event_name = 'PutBucketLogging'
+      AND STRPOS(COALESCE(request_parameters, ''), '"BucketLoggingStatus"') > 0
+      AND STRPOS(request_parameters, '"LoggingEnabled"') = 0
       THEN 'server access logging disabled'
-      WHEN event_name = 'StopLogging'
+      WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'StopLogging'
       THEN 'trail stopped'
-      WHEN event_name = 'DeleteTrail'
+      WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'DeleteTrail'
       THEN 'trail deleted'
-      WHEN event_name = 'UpdateTrail'
+      WHEN event_source = 'cloudtrail.amazonaws.com' AND event_name = 'UpdateTrail'
       THEN 'trail changed'
-      WHEN event_name IN ('PutEventSelectors', 'PutInsightSelectors')
+      WHEN event_source = 'cloudtrail.amazonaws.com'
+      AND event_name IN ('PutEventSelectors', 'PutInsightSelectors')
       THEN 'trail event selectors changed'
     END AS change
   FROM (
