@@ -86,10 +86,8 @@ class Problem(enum.StrEnum):
 
 def classify(exc: BaseException) -> Problem:
     """The kind of ``exc`` (a botocore error, or anything else: ``OTHER``)."""
-    try:
-        from botocore import exceptions as bx
-    except ImportError:  # pragma: no cover - boto3 is a dependency
-        return Problem.OTHER
+    from botocore import exceptions as bx
+
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         return Problem.NO_CREDENTIALS
     if isinstance(exc, bx.EndpointConnectionError | bx.ConnectTimeoutError | bx.ReadTimeoutError):
@@ -129,10 +127,8 @@ def explain(exc: BaseException) -> str:
         return f"the AWS endpoint is unreachable{where}: {exc}; check the network, the region and AWS_ENDPOINT_URL"
     if kind is Problem.NO_REGION:
         return f"no AWS region configured ({exc}); set AWS_REGION or a profile region"
-    try:
-        from botocore.exceptions import BotoCoreError
-    except ImportError:  # pragma: no cover
-        return str(exc)
+    from botocore.exceptions import BotoCoreError
+
     if isinstance(exc, BotoCoreError):
         return f"{type(exc).__name__}: {exc}"
     return str(exc)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from s3forensics.errors import ConfigError, ParameterError
 from s3forensics.findings import to_csv, to_records
+from s3forensics.vocabulary import EARLIEST, LATEST
 
 FORMATS = ("json", "table", "csv")
 #: Exit code when at least one detection failed at run time (argparse uses 2).
@@ -100,7 +101,7 @@ def _config(args: argparse.Namespace) -> Any:
 def _window(engine: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
     if start and end:
         return start, end
-    span = engine.run("coverage__window_rows", start="1970-01-01T00:00:00Z", end="2200-01-01T00:00:00Z")
+    span = engine.run("coverage__window_rows", start=EARLIEST, end=LATEST)  # every row a window may hold
     firsts = pd.to_datetime(span["first_time"], utc=True).dropna()
     lasts = pd.to_datetime(span["last_time"], utc=True).dropna()
     if firsts.empty:
