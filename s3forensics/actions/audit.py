@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import getpass
+import hashlib
 import json
 import logging
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,10 @@ DRY_RUN = "dry-run"
 APPLIED = "applied"
 FAILED = "failed"
 NOOP = "no-op"
+#: Written before a change is made; the same id's ``applied`` or ``failed`` record
+#: completes it. A ``started`` record left alone means the process stopped mid-way: the
+#: change may or may not have been made (compare ``before`` and ``after`` with the resource).
+STARTED = "started"
 
 
 def audit_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -52,19 +58,21 @@ def new_action_id(now: datetime | None = None) -> str:
     return f"a-{when.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def actor(session: Any | None = None) -> str:
-    """Who acts: the caller's ARN from STS plus the local user (``arn (local: name)``)."""
+def actor(session: Any | None = None, *, arn: str | None = None) -> str:
+    """Who acts: the caller's ARN (``arn``, or asked of STS) plus the local user
+    (``arn (local: name)``)."""
     try:
         local = getpass.getuser()
     except (KeyError, OSError):
         local = os.environ.get("USER") or "unknown"
-    try:
-        from s3forensics import aws
+    if arn is None:
+        try:
+            from s3forensics import aws
 
-        arn = aws.client("sts", session).get_caller_identity()["Arn"]
-    except Exception as exc:  # noqa: BLE001 (identity is best effort; the action itself will fail loudly)
-        log.warning("could not read the caller identity from STS: %s", exc)
-        arn = "unknown-caller"
+            arn = aws.client("sts", session).get_caller_identity()["Arn"]
+        except Exception as exc:  # noqa: BLE001 (identity is best effort; the action itself will fail loudly)
+            log.warning("could not read the caller identity from STS: %s", exc)
+            arn = "unknown-caller"
     return f"{arn} (local: {local})"
 
 
@@ -81,7 +89,7 @@ class AuditRecord:
         target: resource parameters (bucket, role, ip set...).
         before: resource state before (JSON-able; None = absent).
         after: resource state after (or planned, on a dry run).
-        status: ``dry-run``, ``applied``, ``no-op`` or ``failed``.
+        status: ``dry-run``, ``started``, ``applied``, ``no-op`` or ``failed``.
         details: action-specific facts (addresses added, expiry, error...).
         rollback_of: the action this one rolled back, if any.
     """
@@ -111,56 +119,108 @@ class AuditRecord:
 def save_backup(action_id: str, state: Any, path: str | os.PathLike[str] | None = None) -> Path:
     """Write the previous state of a resource before changing it; returns the file."""
     folder = backup_dir(path)
-    folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{action_id}.before.json"
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"id": action_id, "before": state}, indent=2, ensure_ascii=False))
-    os.replace(tmp, out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"id": action_id, "before": state}, indent=2, ensure_ascii=False))
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ActionError(f"cannot save the previous state to {out}: {exc.strerror or exc}; nothing was changed") from exc
     return out
 
 
-def append(record: AuditRecord, path: str | os.PathLike[str] | None = None) -> Path:
-    """Append one record (locked, flushed and fsynced)."""
-    file = audit_path(path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with open(file, "a", encoding="utf-8") as out:
-        fcntl.flock(out, fcntl.LOCK_EX)
+@contextmanager
+def resource_lock(kind: str, target: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Iterator[None]:
+    """Hold the kit's lock on one resource (a file lock beside the audit log), so that two
+    runs never interleave their read-modify-write of it.
+
+    Raises:
+        ActionError: the lock file cannot be created.
+    """
+    key = hashlib.sha256(json.dumps([kind, target], sort_keys=True, default=str).encode()).hexdigest()[:24]
+    folder = audit_path(path).parent / "locks"
+    file = folder / f"{key}.lock"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(file, "a")  # noqa: SIM115 (held open across the yield below)
+    except OSError as exc:
+        raise ActionError(f"cannot lock {kind} {target} with {file}: {exc.strerror or exc}; nothing was changed") from exc
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            out.write(record.to_json() + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+            yield
         finally:
-            fcntl.flock(out, fcntl.LOCK_UN)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def append(record: AuditRecord, path: str | os.PathLike[str] | None = None) -> Path:
+    """Append one record (locked, flushed and fsynced).
+
+    Raises:
+        ActionError: the log cannot be written (names the file and the reason).
+    """
+    file = audit_path(path)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with open(file, "a", encoding="utf-8") as out:
+            fcntl.flock(out, fcntl.LOCK_EX)
+            try:
+                out.write(record.to_json() + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            finally:
+                fcntl.flock(out, fcntl.LOCK_UN)
+    except OSError as exc:
+        raise ActionError(f"cannot write the audit log {file}: {exc.strerror or exc}") from exc
     log.info("audit %s %s %s -> %s", record.id, record.action, record.status, file)
     return file
 
 
 def iter_records(path: str | os.PathLike[str] | None = None) -> Iterator[AuditRecord]:
-    """Every record in file order.
+    """Every record in file order (an applied change has its ``started`` record first).
+
+    A line that is not a valid record (cut short by a crash, edited by hand) is reported
+    as a warning naming the file and line, and skipped: the other records stay usable.
 
     Raises:
-        ActionError: a line is not a valid record (names the file and line).
+        ActionError: the log exists but cannot be read.
     """
     file = audit_path(path)
     if not file.exists():
         return
-    with open(file, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                yield AuditRecord.from_dict(json.loads(line))
-            except (ValueError, TypeError) as exc:
-                raise ActionError(f"audit log {file} line {number} is not a valid record: {exc}") from exc
+    try:
+        with open(file, encoding="utf-8", errors="replace") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield AuditRecord.from_dict(json.loads(line))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    log.warning("audit log %s line %d is not a valid record, skipped: %s", file, number, exc)
+    except OSError as exc:
+        raise ActionError(f"cannot read the audit log {file}: {exc.strerror or exc}") from exc
+
+
+def latest(path: str | os.PathLike[str] | None = None) -> list[AuditRecord]:
+    """One record per action, its last (``applied`` over ``started``), in the order the
+    actions began."""
+    last: dict[str, AuditRecord] = {}
+    for record in iter_records(path):
+        last[record.id] = record
+    return list(last.values())
 
 
 def get(action_id: str, path: str | os.PathLike[str] | None = None) -> AuditRecord:
-    """The record of ``action_id``.
+    """The last record of ``action_id`` (its outcome).
 
     Raises:
         ActionError: no such action in the log.
     """
+    found = None
     for record in iter_records(path):
         if record.id == action_id:
-            return record
-    raise ActionError(f"no action {action_id!r} in the audit log {audit_path(path)}")
+            found = record
+    if found is None:
+        raise ActionError(f"no action {action_id!r} in the audit log {audit_path(path)}")
+    return found

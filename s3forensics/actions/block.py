@@ -118,8 +118,11 @@ def block_ip(
 ) -> ActionResult:
     """Plan and record (dry run) or apply a block; see :func:`plan_block_ip`."""
     session = session or default_session()
-    plan = plan_block_ip(bucket, addresses, expires=expires, my_ips=my_ips, force=force, extend=extend, session=session)
-    return execute(plan, apply=apply, session=session, audit_log=audit_log)
+
+    def make() -> Plan:
+        return plan_block_ip(bucket, addresses, expires=expires, my_ips=my_ips, force=force, extend=extend, session=session)
+
+    return execute(make(), apply=apply, session=session, audit_log=audit_log, replan=make)
 
 
 def env_my_ips() -> tuple[str, ...]:

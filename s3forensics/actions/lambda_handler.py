@@ -263,10 +263,13 @@ def handle(event: Mapping[str, Any], settings: HandlerSettings, *, session: Any 
     if to_block:
         # Expiry counts from the event, so a redelivered event changes nothing; a new
         # alarm while the source is still flooding extends its block.
-        plan = plan_block_ip(
-            settings.bucket, to_block, expires=settings.block_expires, extend=True, max_new=settings.max_blocks, session=session, now=end
-        )
-        result = execute(plan, apply=not settings.dry_run, session=session)
+        def make() -> Any:
+            return plan_block_ip(
+                settings.bucket, to_block, expires=settings.block_expires, extend=True, max_new=settings.max_blocks, session=session, now=end
+            )
+
+        # A concurrent invocation may change the policy first: plan again under the lock.
+        result = execute(make(), apply=not settings.dry_run, session=session, replan=make)
         actions.append(result.record)
         blocked = list(result.record.details.get("added", []))
         summary["action_id"] = result.action_id

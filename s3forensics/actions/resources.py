@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from s3forensics import aws
-from s3forensics.actions import audit
+from s3forensics.actions import audit, settings
+from s3forensics.actions.kinds import ApiCall, ResourceKind, client, default_session, read_or_absent
 from s3forensics.actions.policy import load_policy, policy_diff, pretty
 from s3forensics.errors import ActionError
 from s3forensics.vocabulary import iso_utc, utc_now
@@ -26,70 +26,15 @@ from s3forensics.vocabulary import iso_utc, utc_now
 log = logging.getLogger(__name__)
 
 
-# --- sessions -----------------------------------------------------------------------
-
-_SESSION_ENV = (
-    "AWS_PROFILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SESSION_TOKEN",
-    "AWS_CONFIG_FILE",
-    "AWS_SHARED_CREDENTIALS_FILE",
-)
-_SESSIONS: dict[tuple[str | None, ...], Any] = {}
-
-
-def default_session() -> Any:
-    """A boto3 session from the standard chain, reused while its environment is unchanged.
-
-    Building a session loads the service models again (a few tenths of a second per
-    service); plans, execution and rollback share one, like boto3's own default session.
-    """
-    key = tuple(os.environ.get(name) for name in _SESSION_ENV)
-    if key not in _SESSIONS:
-        from botocore.exceptions import BotoCoreError
-
-        _SESSIONS.clear()
-        try:
-            _SESSIONS[key] = aws.session()
-        except BotoCoreError as exc:
-            raise ActionError(f"could not set up an AWS session: {aws.explain(exc)}") from exc
-    return _SESSIONS[key]
-
-
-def _client(service: str, session: Any | None, **kwargs: Any) -> Any:
-    return aws.client(service, session or default_session(), **kwargs)
-
-
-# --- kinds --------------------------------------------------------------------------
-
-
-def _read(what: str, name: str, call: Callable[[], Any], absent: str | None = None) -> Any:
-    """``call()``; None when AWS answers with the code ``absent`` (nothing configured), and an
-    ActionError naming ``what`` and ``name`` for any other failure."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return call()
-    except ClientError as exc:
-        if absent is not None and aws.error_code(exc) == absent:
-            return None
-        raise _aws_error(what, name, exc) from exc
-    except BotoCoreError as exc:
-        raise _aws_error(what, name, exc) from exc
-
-
 def _read_bucket_policy(target: Mapping[str, Any], session: Any) -> str | None:
-    s3 = _client("s3", session)
-    got = _read("read the policy of bucket", target["bucket"], lambda: s3.get_bucket_policy(Bucket=target["bucket"]),
+    s3 = client("s3", session)
+    got = read_or_absent("read the policy of bucket", target["bucket"], lambda: s3.get_bucket_policy(Bucket=target["bucket"]),
                 absent="NoSuchBucketPolicy")
     return None if got is None else got["Policy"]
 
 
 def _write_bucket_policy(target: Mapping[str, Any], state: str | None, session: Any, token: Any = None) -> None:
-    s3 = _client("s3", session)
+    s3 = client("s3", session)
     if state is None:
         s3.delete_bucket_policy(Bucket=target["bucket"])
     else:
@@ -101,23 +46,29 @@ def _same_bucket_policy(a: str | None, b: str | None) -> bool:
 
 
 def _read_pab(target: Mapping[str, Any], session: Any) -> dict[str, bool] | None:
-    s3 = _client("s3", session)
-    got = _read("read Block Public Access of bucket", target["bucket"], lambda: s3.get_public_access_block(Bucket=target["bucket"]),
+    s3 = client("s3", session)
+    got = read_or_absent("read Block Public Access of bucket", target["bucket"], lambda: s3.get_public_access_block(Bucket=target["bucket"]),
                 absent="NoSuchPublicAccessBlockConfiguration")
     return None if got is None else got["PublicAccessBlockConfiguration"]
 
 
 def _write_pab(target: Mapping[str, Any], state: dict[str, bool] | None, session: Any, token: Any = None) -> None:
-    s3 = _client("s3", session)
+    s3 = client("s3", session)
     if state is None:
         s3.delete_public_access_block(Bucket=target["bucket"])
     else:
         s3.put_public_access_block(Bucket=target["bucket"], PublicAccessBlockConfiguration=dict(state))
 
 
+def _pab_calls(target: Mapping[str, Any], state: dict[str, bool] | None, session: Any) -> list[ApiCall]:
+    if state is None:
+        return [ApiCall("s3", "delete_public_access_block", {"Bucket": target["bucket"]})]
+    return [ApiCall("s3", "put_public_access_block", {"Bucket": target["bucket"], "PublicAccessBlockConfiguration": dict(state)})]
+
+
 def _read_role_policy(target: Mapping[str, Any], session: Any) -> dict[str, Any] | None:
-    iam = _client("iam", session)
-    got = _read("read an inline policy of role", target["role"],
+    iam = client("iam", session)
+    got = read_or_absent("read an inline policy of role", target["role"],
                 lambda: iam.get_role_policy(RoleName=target["role"], PolicyName=target["policy_name"]), absent="NoSuchEntity")
     if got is None:
         return None
@@ -126,7 +77,7 @@ def _read_role_policy(target: Mapping[str, Any], session: Any) -> dict[str, Any]
 
 
 def _write_role_policy(target: Mapping[str, Any], state: dict[str, Any] | None, session: Any, token: Any = None) -> None:
-    iam = _client("iam", session)
+    iam = client("iam", session)
     if state is None:
         iam.delete_role_policy(RoleName=target["role"], PolicyName=target["policy_name"])
     else:
@@ -134,8 +85,8 @@ def _write_role_policy(target: Mapping[str, Any], state: dict[str, Any] | None, 
 
 
 def _read_access_key(target: Mapping[str, Any], session: Any) -> str:
-    iam = _client("iam", session)
-    keys = _read("list the access keys of user", target["user"], lambda: iam.list_access_keys(UserName=target["user"]))["AccessKeyMetadata"]
+    iam = client("iam", session)
+    keys = read_or_absent("list the access keys of user", target["user"], lambda: iam.list_access_keys(UserName=target["user"]))["AccessKeyMetadata"]
     for key in keys:
         if key["AccessKeyId"] == target["access_key_id"]:
             return str(key["Status"])
@@ -143,23 +94,23 @@ def _read_access_key(target: Mapping[str, Any], session: Any) -> str:
 
 
 def _write_access_key(target: Mapping[str, Any], state: str, session: Any, token: Any = None) -> None:
-    _client("iam", session).update_access_key(UserName=target["user"], AccessKeyId=target["access_key_id"], Status=state)
+    client("iam", session).update_access_key(UserName=target["user"], AccessKeyId=target["access_key_id"], Status=state)
 
 
 def read_ip_set(target: Mapping[str, Any], session: Any) -> tuple[dict[str, Any], str]:
     """A WAF IP set's state (``{"version", "addresses"}``) and its current lock token."""
-    waf = _waf_client(target, session)
-    got = _read("read WAF IP set", f"{target['name']} ({target['scope']})",
+    waf = _wafclient(target, session)
+    got = read_or_absent("read WAF IP set", f"{target['name']} ({target['scope']})",
                 lambda: waf.get_ip_set(Name=target["name"], Scope=target["scope"], Id=target["id"]))
     ip_set = got["IPSet"]
     return {"version": ip_set["IPAddressVersion"], "addresses": sorted(ip_set.get("Addresses", []))}, got["LockToken"]
 
 
-def _waf_client(target: Mapping[str, Any], session: Any) -> Any:
+def _wafclient(target: Mapping[str, Any], session: Any) -> Any:
     # CloudFront-scope WAF resources live in us-east-1 whatever the default region.
     if target["scope"] == "CLOUDFRONT":
-        return _client("wafv2", session, region_name="us-east-1")
-    return _client("wafv2", session)
+        return client("wafv2", session, region_name="us-east-1")
+    return client("wafv2", session)
 
 
 def _read_ip_set_state(target: Mapping[str, Any], session: Any) -> dict[str, Any]:
@@ -169,7 +120,7 @@ def _read_ip_set_state(target: Mapping[str, Any], session: Any) -> dict[str, Any
 def _write_ip_set(target: Mapping[str, Any], state: dict[str, Any], session: Any, token: Any = None) -> None:
     from botocore.exceptions import ClientError
 
-    waf = _waf_client(target, session)
+    waf = _wafclient(target, session)
     if token is None:
         token = read_ip_set(target, session)[1]
     try:
@@ -194,29 +145,13 @@ def _same_ip_set(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bo
     return a["version"] == b["version"] and sorted(a["addresses"]) == sorted(b["addresses"])
 
 
-def _equal(a: Any, b: Any) -> bool:
-    return a == b
-
-
-@dataclass(frozen=True)
-class ResourceKind:
-    """How to read, write, compare and name one kind of resource."""
-
-    kind: str
-    describe: Callable[[Mapping[str, Any]], str]
-    read: Callable[[Mapping[str, Any], Any], Any]
-    write: Callable[..., None]
-    same: Callable[[Any, Any], bool] = _equal
-    #: False for actions that cannot be undone (a published message).
-    reversible: bool = True
-
-
-#: Every resource kind an action may change (explicit registry).
+#: Every resource kind the kit may change: the actions' and the settings a check fix
+#: changes (explicit registry).
 KINDS: dict[str, ResourceKind] = {
     k.kind: k
     for k in (
         ResourceKind("s3:bucket-policy", lambda t: f"bucket policy of {t['bucket']}", _read_bucket_policy, _write_bucket_policy, _same_bucket_policy),
-        ResourceKind("s3:public-access-block", lambda t: f"Block Public Access of bucket {t['bucket']}", _read_pab, _write_pab),
+        ResourceKind("s3:public-access-block", lambda t: f"Block Public Access of bucket {t['bucket']}", _read_pab, _write_pab, calls=_pab_calls),
         ResourceKind(
             "iam:role-policy", lambda t: f"inline policy {t['policy_name']} of role {t['role']}", _read_role_policy, _write_role_policy
         ),
@@ -229,6 +164,7 @@ KINDS: dict[str, ResourceKind] = {
         ResourceKind(
             "sns:publish", lambda t: f"SNS topic {t['topic_arn']}", _not_readable, _not_writable, reversible=False
         ),
+        *settings.SETTING_KINDS,
     )
 }
 
@@ -243,10 +179,6 @@ def kind(name: str) -> ResourceKind:
         return KINDS[name]
     except KeyError:
         raise ActionError(f"unknown resource kind {name!r}; known: {', '.join(KINDS)}") from None
-
-
-def _aws_error(what: str, name: str, exc: BaseException) -> ActionError:
-    return ActionError(f"could not {what} {name}: {aws.explain(exc)}")
 
 
 def state_diff(kind_name: str, before: Any, after: Any, name: str) -> str:
@@ -323,6 +255,9 @@ class ActionResult:
         return self.record.status == audit.APPLIED
 
 
+_PLANNED = object()
+
+
 def execute(
     plan: Plan,
     *,
@@ -330,12 +265,19 @@ def execute(
     session: Any | None = None,
     audit_log: Any | None = None,
     actor: str | None = None,
+    replan: Callable[[], Plan] | None = None,
 ) -> ActionResult:
     """Record ``plan`` as a dry run, or apply it safely and record that.
 
-    Applying re-reads the resource and refuses when it no longer matches ``plan.before``,
-    saves the previous state to the backups folder, writes ``plan.after``, then appends
-    an ``applied`` record (a ``failed`` one, and an ActionError, if the write fails).
+    Applying holds the kit's lock on the resource (two runs of the kit never interleave
+    their read-modify-write of one resource), re-reads it and refuses when it no longer
+    matches ``plan.before`` (or, given ``replan``, plans again from the state it now
+    reads: under the lock no other run of the kit can move it), saves the previous state to the backups folder and appends a
+    ``started`` record *before* writing (an audit log that cannot be written stops the
+    change before it is made, and a process that dies mid-way still leaves a record), then
+    writes ``plan.after``, reads it back, and appends ``applied`` with the state read back.
+    A write that fails, or whose read-back does not hold what was written (another writer
+    got in between), appends ``failed`` and raises ActionError: it never says applied.
     """
     spec = kind(plan.kind)
     session = session or default_session()
@@ -344,7 +286,7 @@ def execute(
     who = actor or audit.actor(session)
     diff = plan.diff
 
-    def record(status: str, before: Any, **extra: Any) -> audit.AuditRecord:
+    def record(status: str, before: Any, after: Any = _PLANNED, **extra: Any) -> audit.AuditRecord:
         rec = audit.AuditRecord(
             id=action_id,
             time=iso_utc(now),
@@ -353,7 +295,7 @@ def execute(
             kind=plan.kind,
             target=dict(plan.target),
             before=before,
-            after=plan.after,
+            after=plan.after if after is _PLANNED else after,
             status=status,
             details={**plan.details, **extra},
             rollback_of=plan.rollback_of,
@@ -365,19 +307,52 @@ def execute(
         return ActionResult(record(audit.DRY_RUN, plan.before), diff)
     if not plan.changes:
         return ActionResult(record(audit.NOOP, plan.before), diff)
-    current = spec.read(plan.target, session)
-    if not spec.same(current, plan.before):
-        raise ActionError(f"{plan.description} changed since the plan was made; nothing was changed: plan again")
-    backup = audit.save_backup(action_id, current, audit_log)
-    try:
-        spec.write(plan.target, plan.after, session, token=plan.token)
-    except Exception as exc:
-        record(audit.FAILED, current, error=str(exc), backup=str(backup))
-        if isinstance(exc, ActionError):
-            raise
-        raise ActionError(f"could not change {plan.description} (action {action_id}): {aws.explain(exc)}") from exc
+    with audit.resource_lock(plan.kind, plan.target, audit_log):
+        current = spec.read(plan.target, session)
+        if not spec.same(current, plan.before):
+            if replan is None:
+                raise ActionError(f"{plan.description} changed since the plan was made; nothing was changed: plan again")
+            log.info("%s changed since the plan was made; planning again", plan.description)
+            plan = replan()
+            diff = plan.diff
+            current = plan.before
+            if not plan.changes:
+                return ActionResult(record(audit.NOOP, plan.before), diff)
+        backup = audit.save_backup(action_id, current, audit_log)
+        record(audit.STARTED, current, backup=str(backup))
+        try:
+            spec.write(plan.target, plan.after, session, token=plan.token)
+        except Exception as exc:
+            record(audit.FAILED, current, error=aws.explain(exc), backup=str(backup))
+            if isinstance(exc, ActionError):
+                raise
+            raise ActionError(f"could not change {plan.description} (action {action_id}): {aws.explain(exc)}") from exc
+        after = _read_back(spec, plan, session) if spec.reversible else plan.after
+        if not spec.held(after, plan.after):
+            record(audit.FAILED, current, after, error="the state read back does not hold what was written", backup=str(backup))
+            raise ActionError(
+                f"{plan.description} does not hold what action {action_id} wrote (another writer changed it at the same "
+                f"time?); it was not applied as planned: look at it, then plan again. Previous state saved in {backup}"
+            )
     log.info("applied %s to %s (action %s)", plan.action, plan.description, action_id)
-    return ActionResult(record(audit.APPLIED, current, backup=str(backup)), diff)
+    return ActionResult(record(audit.APPLIED, current, after, backup=str(backup)), diff)
+
+
+#: Seconds between read-backs while a write is not yet visible (AWS settings propagate).
+READ_BACK_WAITS = (0.0, 0.5, 1.0, 2.0)
+
+
+def _read_back(spec: ResourceKind, plan: Plan, session: Any) -> Any:
+    """The state after a write: read until it holds ``plan.after`` or the waits run out."""
+    import time
+
+    state = None
+    for wait in READ_BACK_WAITS:
+        time.sleep(wait)
+        state = spec.read(plan.target, session)
+        if spec.held(state, plan.after):
+            break
+    return state
 
 
 def show_state(kind_name: str, state: Any) -> str:

@@ -7,13 +7,13 @@ each FAIL result; nothing is written. :mod:`s3forensics.checks.remediation` appl
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from s3forensics.actions.kinds import ApiCall
 from s3forensics.checks.base import CheckResult, Context, Status
 from s3forensics.errors import ActionError
 
@@ -29,24 +29,10 @@ DEFAULT_TOPIC = "s3forensics-alerts"
 
 
 @dataclass(frozen=True)
-class ApiCall:
-    """One boto3 call: ``<service>.<operation>(**params)`` in ``region``."""
-
-    service: str
-    operation: str
-    params: Mapping[str, Any]
-    region: str | None = None
-
-    def describe(self) -> str:
-        """``s3.put_bucket_logging(Bucket='x', ...)``-style text with JSON parameters."""
-        where = f" [{self.region}]" if self.region else ""
-        return f"{self.service}.{self.operation}{where} {json.dumps(dict(self.params), sort_keys=True, default=str)}"
-
-
-@dataclass(frozen=True)
 class FixStep:
-    """An API call that fixes something, the call that reads what it replaces, and how
-    to put that back (a key of :data:`s3forensics.checks.remediation.RESTORERS`)."""
+    """An API call that fixes something, the call that reads what it replaces, and the
+    setting it changes (a key of :data:`s3forensics.checks.remediation.CHANGES`, which
+    names its resource kind)."""
 
     call: ApiCall
     read: ApiCall | None

@@ -1,12 +1,19 @@
-"""Remediation on request: a fix plan (:mod:`s3forensics.checks.fix_plans`) applied only
-when asked, with the previous configuration saved first so that it can be restored.
+"""Check fixes applied through the one change engine, and undone through it.
 
-``apply_plan`` saves the
-previous configuration of everything the plan touches to a JSON backup under
-``<home>/backups/`` *before* the first write, applies, then records the state the fix left
-("after") in the same backup. ``restore_plan`` lists the calls a restore would make (reads
-only); ``restore`` makes them, after checking that nothing changed since the fix (it
-refuses otherwise, unless forced).
+A fix plan (:mod:`s3forensics.checks.fix_plans`) names the API calls that fix a failing
+check. Applying it turns each call into a :class:`~s3forensics.actions.resources.Plan` of
+the setting it changes (a resource kind of :mod:`s3forensics.actions.settings`): every
+previous state is read first (a read that fails stops the fix before the first write),
+the fix's backup file is written, and each plan goes through
+:func:`~s3forensics.actions.resources.execute` like every response action: the kit's lock
+on the resource, the audit log's ``started`` and ``applied`` records, the previous state
+saved, the state read back and checked.
+
+The backup (``<home>/backups/<time>-<check>-<n>.json``) lists each change: its resource
+kind and target, the state before, the state read back after, and its audit action id.
+``restore`` puts every ``before`` back (newest first) through the same engine, after
+checking that nothing changed since the fix. Backups written by earlier versions (raw read
+answers per step) are read too.
 """
 
 from __future__ import annotations
@@ -19,23 +26,20 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from s3forensics.aws import error_code
-from s3forensics.checks.base import CheckUnavailable, Context
-from s3forensics.checks.fix_plans import ApiCall, FixPlan, FixStep
+from s3forensics.actions import audit, settings
+from s3forensics.actions.kinds import ApiCall
+from s3forensics.actions.resources import Plan, execute, kind
+from s3forensics.checks.base import Context
+from s3forensics.checks.fix_plans import FixPlan, FixStep
 from s3forensics.errors import ActionError, RefusedError
 
 log = logging.getLogger(__name__)
 
-#: ``(service, read operation)`` -> the error codes that mean "not configured" (the
-#: previous state is "absent"). Reads not listed return an empty answer when nothing is
-#: configured, so any error from them (and any other code from these) aborts a fix.
-ABSENT_CODES: dict[tuple[str, str], frozenset[str]] = {
-    ("s3", "get_public_access_block"): frozenset({"NoSuchPublicAccessBlockConfiguration"}),
-    ("s3control", "get_public_access_block"): frozenset({"NoSuchPublicAccessBlockConfiguration"}),
-    ("s3", "get_bucket_metrics_configuration"): frozenset({"NoSuchConfiguration"}),
-    ("s3", "get_bucket_policy"): frozenset({"NoSuchBucketPolicy"}),
-    ("sns", "get_topic_attributes"): frozenset({"NotFound", "NotFoundException"}),
-}
+#: The "not configured" codes of each read (kept here for readers of earlier versions).
+ABSENT_CODES = settings.ABSENT_CODES
+
+#: Backup format written by :func:`apply_plan` (1: raw read answers, before the engine).
+BACKUP_FORMAT = 2
 
 #: Keys whose values change without anyone changing the configuration (delivery times,
 #: alarm state, timestamps); ignored when comparing the state after a fix with now.
@@ -59,92 +63,145 @@ def backups_dir() -> Path:
     return home_dir() / "backups"
 
 
-# -- applying and restoring ------------------------------------------------------------------
+# -- a fix step as a change of one setting -------------------------------------------------
 
-def _execute(ctx: Context, call: ApiCall) -> dict[str, Any]:
-    return ctx.call(call.service, call.operation, region=call.region, **dict(call.params))
+
+def _region(call: ApiCall, ctx: Context | None) -> str | None:
+    return call.region or (ctx.region if ctx is not None else None)
+
+
+def _trail_after(p: Mapping[str, Any], before: Any) -> Any:
+    after = dict(before or {})
+    if "IsMultiRegionTrail" in p:
+        after["IsMultiRegionTrail"] = bool(p["IsMultiRegionTrail"])
+    if "EnableLogFileValidation" in p:
+        after["LogFileValidationEnabled"] = bool(p["EnableLogFileValidation"])
+    return after
+
+
+def _detector_after(p: Mapping[str, Any], before: Any) -> Any:
+    features = {f.get("Name"): f.get("Status") for f in p.get("Features") or []}
+    return {**(before or {}), "Status": "ENABLED" if p.get("Enable") else "DISABLED", "S3_DATA_EVENTS": features.get("S3_DATA_EVENTS") or "DISABLED"}
+
+
+#: A step's ``restore`` key -> (resource kind, target from the step, state the call leaves
+#: from the state before). The key is what backups of every version name.
+CHANGES: dict[str, tuple[str, Callable[[FixStep, Context | None], dict[str, Any]], Callable[[Mapping[str, Any], Any], Any]]] = {
+    "bucket_logging": ("s3:bucket-logging", lambda st, c: {"bucket": st.call.params["Bucket"]}, lambda p, b: dict(p["BucketLoggingStatus"])),
+    "bucket_pab": ("s3:public-access-block", lambda st, c: {"bucket": st.call.params["Bucket"]}, lambda p, b: dict(p["PublicAccessBlockConfiguration"])),
+    "account_pab": ("s3control:public-access-block", lambda st, c: {"account_id": st.call.params["AccountId"]}, lambda p, b: dict(p["PublicAccessBlockConfiguration"])),
+    "bucket_versioning": ("s3:bucket-versioning", lambda st, c: {"bucket": st.call.params["Bucket"]}, lambda p, b: {"Status": p["VersioningConfiguration"]["Status"]}),
+    "trail": ("cloudtrail:trail", lambda st, c: {"name": st.call.params["Name"], "region": _region(st.call, c)}, _trail_after),
+    "trail_logging": ("cloudtrail:trail-logging", lambda st, c: {"name": st.call.params["Name"], "region": _region(st.call, c)}, lambda p, b: {"IsLogging": True}),
+    "event_selectors": (
+        "cloudtrail:event-selectors",
+        lambda st, c: {"name": st.call.params["TrailName"], "region": _region(st.call, c)},
+        lambda p, b: {k: v for k, v in p.items() if k != "TrailName"},
+    ),
+    "metrics_config": (
+        "s3:metrics-configuration", lambda st, c: {"bucket": st.call.params["Bucket"], "id": st.call.params["Id"]}, lambda p, b: dict(p["MetricsConfiguration"])
+    ),
+    "alarm": ("cloudwatch:alarm", lambda st, c: {"name": st.call.params["AlarmName"], "region": _region(st.call, c)}, lambda p, b: dict(p)),
+    "topic": (
+        "sns:topic",
+        lambda st, c: {"name": st.call.params["Name"], "arn": (st.read.params if st.read else {})["TopicArn"]},
+        lambda p, b: {"TopicArn": None},  # completed with the target's ARN below
+    ),
+    "guardduty_create": ("guardduty:detector", lambda st, c: {"region": _region(st.call, c)}, _detector_after),
+    "guardduty_update": ("guardduty:detector", lambda st, c: {"region": _region(st.call, c)}, _detector_after),
+}
+
+
+def _change(step: FixStep, ctx: Context | None) -> tuple[str, dict[str, Any], Callable[[Any], Any]]:
+    try:
+        kind_name, target_of, after_of = CHANGES[step.restore]
+    except KeyError:
+        raise ActionError(f"fix step {step.call.describe()}: unknown setting {step.restore!r}") from None
+    target = target_of(step, ctx)
+    if kind_name == "sns:topic":
+        return kind_name, target, lambda before: {"TopicArn": target["arn"]}
+    return kind_name, target, lambda before: after_of(step.call.params, before)
+
+
+def plans_for(plan: FixPlan, ctx: Context, *, check_id: str | None = None) -> list[tuple[FixStep, Plan]]:
+    """Each step of ``plan`` as an engine plan, its previous state read now (reads only).
+
+    Raises:
+        ActionError: a previous state cannot be read (names the resource and the read;
+            nothing was changed).
+    """
+    out = []
+    for step in plan.steps:
+        kind_name, target, after_of = _change(step, ctx)
+        spec = kind(kind_name)
+        try:
+            before = spec.read(target, ctx)
+        except ActionError as exc:
+            read = step.read.describe() if step.read else kind_name
+            raise ActionError(f"cannot save the previous configuration of {step.resource} ({read}): {exc}; nothing was changed") from exc
+        details = {"check_id": check_id or plan.check_id, "resource": step.resource, "call": asdict(step.call)}
+        out.append((step, Plan("fix", kind_name, target, before, after_of(before), details)))
+    return out
+
+
+# -- applying --------------------------------------------------------------------------------
+
+
+def _caller(ctx: Context) -> str:
+    try:
+        arn = ctx.call("sts", "get_caller_identity")["Arn"]
+    except Exception as exc:  # noqa: BLE001 (identity is best effort; the fix itself fails loudly)
+        log.warning("could not read the caller identity from STS: %s", exc)
+        arn = "unknown-caller"
+    return audit.actor(arn=arn)
 
 
 def apply_plan(plan: FixPlan, *, session: Any | None = None, context: Context | None = None) -> Path | None:
-    """Save the previous configuration of every step, apply the plan, then record the
-    configuration it left ("after", used by :func:`restore` to detect later changes).
-
-    Only the "not configured" error codes of each read (:data:`ABSENT_CODES`) are saved
-    as an absent previous configuration; any other failure to read aborts before the
-    first write.
+    """Read every previous state, write the backup, then apply each step through the engine.
 
     Returns:
         The backup file (JSON), or None when the plan has no steps.
 
     Raises:
-        ActionError: reading the previous configuration or applying a call failed (the
-            message names the call and the resource; the backup, when written, is kept
-            and named).
+        ActionError: a previous state cannot be read (nothing was changed, no backup
+            written), or a step failed (the message names the call; the backup, holding
+            the steps already applied, is named with the command that restores it).
     """
     if not plan.steps:
         return None
     ctx = context or Context(session)
-    saved = []
-    for step in plan.steps:
-        entry: dict[str, Any] = {"call": asdict(step.call), "restore": step.restore, "resource": step.resource, "previous": None, "previous_error": None}
-        if step.read is not None:
-            entry["read"] = asdict(step.read)
-            entry["previous"], entry["previous_error"] = _read_state(ctx, step, "save the previous configuration of", "; nothing was changed")
-        saved.append(entry)
+    changes = plans_for(plan, ctx)
     folder = backups_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path = folder / f"{stamp}-{plan.check_id}-{time.monotonic_ns() % 10**6:06d}.json"
-    backup = {"check_id": plan.check_id, "created": stamp, "steps": saved}
+    entries = [
+        {"resource": step.resource, "kind": change.kind, "target": change.target, "call": asdict(step.call), "before": change.before, "action_id": None}
+        for step, change in changes
+    ]
+    backup = {"format": BACKUP_FORMAT, "check_id": plan.check_id, "created": stamp, "audit_log": str(audit.audit_path()), "changes": entries}
     _write_backup(path, backup)
     log.info("saved previous configuration to %s", path)
-    for step in plan.steps:
+    who = _caller(ctx)
+    for (step, change), entry in zip(changes, entries):
         try:
-            _execute(ctx, step.call)
-        except Exception as exc:
-            raise ActionError(f"{step.call.describe()} failed: {exc}; previous configuration saved in {path} (s3forensics check --restore {path} --apply)") from exc
-    # Record what the fix left, so that a restore can tell whether anyone changed it since.
-    for step, entry in zip(plan.steps, saved):
-        if step.read is None:
-            continue
-        try:
-            after, after_error = _read_state(ctx, step, "read the fixed configuration of")
+            result = execute(change, apply=True, session=ctx, actor=who)
         except ActionError as exc:
-            log.warning("%s; a restore will need --force", exc)
-            entry["after_unreadable"] = str(exc)
-            continue
-        entry["after"] = _comparable(after) if after_error is None else None
-        entry["after_error"] = after_error
-    _write_backup(path, backup)
+            _write_backup(path, backup)
+            raise ActionError(f"{step.call.describe()} failed: {exc}; previous configuration saved in {path} (s3forensics check --restore {path} --apply)") from exc
+        entry["action_id"] = result.action_id
+        entry["after"] = _comparable(result.record.after)
+        _write_backup(path, backup)
     return path
 
 
 def _write_backup(path: Path, backup: Mapping[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
     try:
-        path.write_text(json.dumps(backup, indent=2, default=str))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(backup, indent=2, default=str))
+        tmp.replace(path)
     except OSError as exc:
-        raise ActionError(f"cannot write backup {path}: {exc}; the fix was stopped there") from exc
-
-
-def _read_state(ctx: Context, step: FixStep, doing: str, suffix: str = "") -> tuple[dict[str, Any] | None, str | None]:
-    """``(response, None)``, or ``(None, code)`` when the read says "not configured"
-    (a code listed in :data:`ABSENT_CODES` for that read).
-
-    Raises:
-        ActionError: the read failed any other way (names the call and the resource).
-    """
-    read = step.read
-    assert read is not None
-    try:
-        return _execute(ctx, read), None
-    except CheckUnavailable as exc:
-        reason = str(exc)
-    except Exception as exc:  # noqa: BLE001 (only documented "not configured" codes are a state)
-        code = error_code(exc)
-        if code is not None and code in ABSENT_CODES.get((read.service, read.operation), frozenset()):
-            return None, code
-        reason = f"{code}: {exc}" if code else str(exc)
-    raise ActionError(f"cannot {doing} {step.resource} ({read.describe()}): {reason}{suffix}")
+        raise ActionError(f"cannot write backup {path}: {exc.strerror or exc}; the fix was stopped there") from exc
 
 
 def _comparable(value: Any) -> Any:
@@ -181,11 +238,56 @@ def _differences(expected: Any, actual: Any, where: str = "") -> list[str]:
     return []
 
 
+def load_backup(path: str | Path) -> dict[str, Any]:
+    """Read a fix's backup, of this version or an earlier one, as this version's form:
+    ``{"check_id", "created", "changes": [{"resource", "kind", "target", "before", "after", ...}]}``.
+
+    Raises:
+        ActionError: the file is missing, not a backup, or names an unknown setting.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        if isinstance(data.get("changes"), list):
+            return data
+        if not isinstance(data.get("steps"), list):
+            raise ValueError("no 'changes' or 'steps' list")
+        return {**data, "format": 1, "changes": [_from_step(step) for step in data["steps"]]}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise ActionError(f"backup {path} is not readable: {exc}") from exc
+
+
+def _from_step(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A step of a format-1 backup (raw read answers) as a change."""
+    call = ApiCall(**entry["call"])
+    read = ApiCall(**entry["read"]) if entry.get("read") else None
+    step = FixStep(call, read, entry.get("restore", ""), entry.get("resource", "?"))
+    if step.restore not in CHANGES:
+        raise ValueError(f"unknown setting {step.restore!r}")
+    kind_name, target_of, _ = CHANGES[step.restore]
+    target = target_of(step, None)
+    state_of = settings.STATE_OF[kind_name]
+    previous = None if entry.get("previous_error") else entry.get("previous")
+    if step.restore == "guardduty_update" and previous is not None:
+        previous = {**previous, "DetectorId": call.params["DetectorId"]}
+    change = {"resource": step.resource, "kind": kind_name, "target": target, "call": entry["call"], "before": state_of(previous, target), "action_id": None}
+    if "after" in entry:
+        after = None if entry.get("after_error") else entry["after"]
+        if step.restore == "guardduty_update" and after is not None:
+            after = {**after, "DetectorId": call.params["DetectorId"]}
+        change["after"] = _comparable(state_of(after, target))
+    else:
+        change["after_unreadable"] = entry.get("after_unreadable") or "the backup does not record the state after the fix"
+    return change
+
+
+# -- restoring -------------------------------------------------------------------------------
+
+
 def changes_since_fix(path: str | Path, *, session: Any | None = None, context: Context | None = None) -> list[str]:
     """What changed on each fixed resource since the fix was applied (reads only).
-
-    Compares the state recorded right after the fix (``after`` in the backup) with the
-    current state, ignoring :data:`VOLATILE_KEYS`.
 
     Returns:
         One line per difference, naming the resource; empty when nothing changed.
@@ -196,167 +298,47 @@ def changes_since_fix(path: str | Path, *, session: Any | None = None, context: 
     data = load_backup(path)
     ctx = context or Context(session)
     changes: list[str] = []
-    for entry in data["steps"]:
-        read = entry.get("read")
-        if read is None:
-            continue
+    for entry in data["changes"]:
         resource = entry.get("resource", "?")
         if "after" not in entry:
-            why = entry.get("after_unreadable") or "the backup does not record the state after the fix"
+            why = entry.get("after_unreadable") or "the fix stopped before this change was made"
             changes.append(f"{resource}: cannot tell whether it changed since the fix ({why})")
             continue
-        step = FixStep(ApiCall(**entry["call"]), ApiCall(**read), entry.get("restore", ""), resource)
-        now, now_error = _read_state(ctx, step, "read the current configuration of")
-        if (now_error or None) != (entry.get("after_error") or None):
-            changes.append(f"{resource}: after the fix {entry.get('after_error') or 'configured'}, now {now_error or 'configured'}")
-            continue
-        if now_error is None:
-            changes.extend(f"{resource} ({read['service']}.{read['operation']}): {d}" for d in _differences(entry["after"], _comparable(now)))
+        spec = kind(entry["kind"])
+        now = _comparable(spec.read(entry["target"], ctx))
+        if not spec.same(now, entry["after"]):
+            diffs = _differences(entry["after"], now) or [f"after the fix {json.dumps(entry['after'])}, now {json.dumps(now)}"]
+            changes.extend(f"{resource} ({spec.describe(entry['target'])}): {d}" for d in diffs)
     return changes
 
 
-def _restore_bucket_logging(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    previous = (step.get("previous") or {}).get("LoggingEnabled")
-    status = {"LoggingEnabled": previous} if previous else {}
-    return [ApiCall("s3", "put_bucket_logging", {"Bucket": step["call"]["params"]["Bucket"], "BucketLoggingStatus": status})]
-
-
-def _restore_pab(service: str, key: str) -> Callable[[Mapping[str, Any], Context], list[ApiCall]]:
-    def restore(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-        ident = {key: step["call"]["params"][key]}
-        if step.get("previous_error") == "NoSuchPublicAccessBlockConfiguration" or not step.get("previous"):
-            return [ApiCall(service, "delete_public_access_block", ident)]
-        return [ApiCall(service, "put_public_access_block", {**ident, "PublicAccessBlockConfiguration": step["previous"]["PublicAccessBlockConfiguration"]})]
-
-    return restore
-
-
-def _restore_versioning(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    if (step.get("previous") or {}).get("Status") == "Enabled":
-        return []
-    # S3 cannot return a bucket to "never versioned"; Suspended is the closest state.
-    return [ApiCall("s3", "put_bucket_versioning", {"Bucket": step["call"]["params"]["Bucket"], "VersioningConfiguration": {"Status": "Suspended"}})]
-
-
-def _restore_trail(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    trails = (step.get("previous") or {}).get("trailList") or []
-    if not trails:
-        return []
-    prev, region = trails[0], step["call"].get("region")
-    return [ApiCall("cloudtrail", "update_trail", {"Name": prev["Name"], "IsMultiRegionTrail": bool(prev.get("IsMultiRegionTrail")), "EnableLogFileValidation": bool(prev.get("LogFileValidationEnabled"))}, region)]
-
-
-def _restore_trail_logging(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    if (step.get("previous") or {}).get("IsLogging"):
-        return []
-    return [ApiCall("cloudtrail", "stop_logging", {"Name": step["call"]["params"]["Name"]}, step["call"].get("region"))]
-
-
-def _restore_selectors(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    prev = step.get("previous") or {}
-    name = step["call"]["params"]["TrailName"]
-    region = step["call"].get("region")
-    if prev.get("AdvancedEventSelectors"):
-        return [ApiCall("cloudtrail", "put_event_selectors", {"TrailName": name, "AdvancedEventSelectors": prev["AdvancedEventSelectors"]}, region)]
-    return [ApiCall("cloudtrail", "put_event_selectors", {"TrailName": name, "EventSelectors": prev.get("EventSelectors") or []}, region)]
-
-
-def _restore_metrics(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    params = step["call"]["params"]
-    prev = (step.get("previous") or {}).get("MetricsConfiguration")
-    if step.get("previous_error") or not prev:
-        return [ApiCall("s3", "delete_bucket_metrics_configuration", {"Bucket": params["Bucket"], "Id": params["Id"]})]
-    return [ApiCall("s3", "put_bucket_metrics_configuration", {"Bucket": params["Bucket"], "Id": params["Id"], "MetricsConfiguration": {**prev, "Id": params["Id"]}})]
-
-
-_ALARM_KEYS = (
-    "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions", "MetricName",
-    "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "EvaluationPeriods", "DatapointsToAlarm",
-    "Threshold", "ComparisonOperator", "TreatMissingData", "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId",
-)
-
-
-def _restore_alarm(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    name, region = step["call"]["params"]["AlarmName"], step["call"].get("region")
-    previous = (step.get("previous") or {}).get("MetricAlarms") or []
-    if not previous:
-        return [ApiCall("cloudwatch", "delete_alarms", {"AlarmNames": [name]}, region)]
-    return [ApiCall("cloudwatch", "put_metric_alarm", {k: v for k, v in previous[0].items() if k in _ALARM_KEYS}, region)]
-
-
-def _restore_topic(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    if step.get("previous_error") in {"NotFound", "NotFoundException"}:
-        return [ApiCall("sns", "delete_topic", {"TopicArn": step["read"]["params"]["TopicArn"]})]
-    return []
-
-
-def _restore_guardduty_create(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    before = set((step.get("previous") or {}).get("DetectorIds") or [])
-    now = ctx.paginate("guardduty", "list_detectors", "DetectorIds")
-    return [ApiCall("guardduty", "delete_detector", {"DetectorId": d}) for d in now if d not in before]
-
-
-def _restore_guardduty_update(step: Mapping[str, Any], ctx: Context) -> list[ApiCall]:
-    prev = step.get("previous") or {}
-    features = {f.get("Name"): f.get("Status") for f in prev.get("Features") or []}
-    s3_status = features.get("S3_DATA_EVENTS") or ((prev.get("DataSources") or {}).get("S3Logs") or {}).get("Status") or "DISABLED"
-    return [ApiCall("guardduty", "update_detector", {"DetectorId": step["call"]["params"]["DetectorId"], "Enable": prev.get("Status") == "ENABLED", "Features": [{"Name": "S3_DATA_EVENTS", "Status": s3_status}]})]
-
-
-#: restore kind -> builder of the calls that put the saved configuration back.
-RESTORERS: dict[str, Callable[[Mapping[str, Any], Context], list[ApiCall]]] = {
-    "bucket_logging": _restore_bucket_logging,
-    "bucket_pab": _restore_pab("s3", "Bucket"),
-    "account_pab": _restore_pab("s3control", "AccountId"),
-    "bucket_versioning": _restore_versioning,
-    "trail": _restore_trail,
-    "trail_logging": _restore_trail_logging,
-    "event_selectors": _restore_selectors,
-    "metrics_config": _restore_metrics,
-    "alarm": _restore_alarm,
-    "topic": _restore_topic,
-    "guardduty_create": _restore_guardduty_create,
-    "guardduty_update": _restore_guardduty_update,
-}
-
-
-def load_backup(path: str | Path) -> dict[str, Any]:
-    """Read a backup written by :func:`apply_plan`.
-
-    Raises:
-        ActionError: the file is missing or not a backup.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-        if not isinstance(data.get("steps"), list):
-            raise ValueError("no 'steps' list")
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ActionError(f"backup {path} is not readable: {exc}") from exc
-    return data
+def _undone(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The changes a restore puts back, newest first (a change never made is left alone)."""
+    return [e for e in reversed(data["changes"]) if "after" in e or e.get("after_unreadable")]
 
 
 def restore_plan(path: str | Path, *, session: Any | None = None, context: Context | None = None) -> list[ApiCall]:
-    """The calls that would put back the configuration saved in ``path`` (reverse order)."""
+    """The calls that would put back the configuration saved in ``path`` (reads only)."""
     data = load_backup(path)
     ctx = context or Context(session)
     calls: list[ApiCall] = []
-    for step in reversed(data["steps"]):
-        builder = RESTORERS.get(step.get("restore"))
-        if builder is None:
-            raise ActionError(f"backup {path}: unknown restore kind {step.get('restore')!r}")
-        calls.extend(builder(step, ctx))
+    for entry in _undone(data):
+        spec = kind(entry["kind"])
+        if spec.calls is None:
+            raise ActionError(f"backup {path}: {entry['kind']} cannot be shown as calls")
+        if not spec.same(_comparable(entry["before"]), entry.get("after")):
+            calls.extend(spec.calls(entry["target"], entry["before"], ctx))
     return calls
 
 
 def restore(path: str | Path, *, session: Any | None = None, context: Context | None = None, force: bool = False) -> list[ApiCall]:
-    """Put back the configuration saved in a backup; returns the calls made.
+    """Put back the configuration saved in a backup, through the engine; returns the calls.
 
     First compares each resource with the state the fix left (see
     :func:`changes_since_fix`): restoring over a later change would silently undo it.
 
     Args:
-        path: a backup written by :func:`apply_plan`.
+        path: a backup written by :func:`apply_plan` (this version or an earlier one).
         session: boto3 session (default: the standard chain).
         context: a :class:`Context` to reuse instead of ``session``.
         force: restore even when a resource changed since the fix (the change is lost).
@@ -364,30 +346,39 @@ def restore(path: str | Path, *, session: Any | None = None, context: Context | 
     Raises:
         RefusedError: a resource changed since the fix and ``force`` is False (names the
             resource and what differs; nothing was changed).
-        ActionError: one or more calls failed (the message names each); the other
-            calls were still made.
+        ActionError: one or more changes failed (the message names each); the others
+            were still put back.
     """
     ctx = context or Context(session)
-    changes = changes_since_fix(path, context=ctx)
-    if changes and not force:
+    changed = changes_since_fix(path, context=ctx)
+    if changed and not force:
         raise RefusedError(
-            f"restore from {path} refused: changed since the fix: " + "; ".join(changes)
+            f"restore from {path} refused: changed since the fix: " + "; ".join(changed)
             + "; nothing was changed. Restore anyway (losing those changes) with force=True (CLI: --force)"
         )
-    for change in changes:
+    for change in changed:
         log.warning("restoring over a change made since the fix: %s", change)
-    calls = restore_plan(path, context=ctx)
-    done, failures = [], []
-    for call in calls:
-        # Keep going: put back as much as possible, then report every call that failed.
+    data = load_backup(path)
+    who = _caller(ctx)
+    done: list[ApiCall] = []
+    failures: list[str] = []
+    for entry in _undone(data):
+        spec = kind(entry["kind"])
+        # Keep going: put back as much as possible, then report every change that failed.
         try:
-            _execute(ctx, call)
-            done.append(call)
-        except Exception as exc:  # noqa: BLE001
-            failures.append(f"{call.describe()} failed: {exc}")
+            current = spec.read(entry["target"], ctx)
+            if spec.same(_comparable(current), _comparable(entry["before"])):
+                continue
+            calls = spec.calls(entry["target"], entry["before"], ctx) if spec.calls else []
+            details = {"check_id": data.get("check_id"), "resource": entry.get("resource"), "backup": str(path)}
+            plan = Plan("restore", entry["kind"], dict(entry["target"]), current, entry["before"], details, rollback_of=entry.get("action_id"))
+            execute(plan, apply=True, session=ctx, actor=who)
+            done.extend(calls)
+        except ActionError as exc:
+            failures.append(str(exc))
     if failures:
         raise ActionError(f"restore from {path}: {len(done)} call(s) made, {len(failures)} failed: " + "; ".join(failures))
-    return calls
+    return done
 
 
-__all__ = ["ABSENT_CODES", "RESTORERS", "apply_plan", "backups_dir", "changes_since_fix", "load_backup", "restore", "restore_plan"]
+__all__ = ["ABSENT_CODES", "BACKUP_FORMAT", "CHANGES", "apply_plan", "backups_dir", "changes_since_fix", "load_backup", "plans_for", "restore", "restore_plan"]

@@ -177,12 +177,16 @@ def _change(plan_of: Callable[[argparse.Namespace, Any], Any], *, own_address: b
         from s3forensics.actions.resources import execute
 
         sess = _session()
-        plan = plan_of(args, sess)
-        if own_address:
-            plan = _warn_own_address(plan, args.my_ip)
+
+        def make() -> Any:
+            plan = plan_of(args, sess)
+            return _warn_own_address(plan, args.my_ip) if own_address else plan
+
+        plan = make()
         for problem in plan.details.get("forced_past", []):
             print(f"warning (forced): {problem}", file=sys.stderr)
-        return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess), args.apply)
+        # Another run may change the resource before this one holds its lock: plan again then.
+        return _print_result(execute(plan, apply=args.apply, audit_log=args.audit_log, session=sess, replan=make), args.apply)
 
     return handler
 
@@ -279,7 +283,8 @@ def _list(args: argparse.Namespace) -> int:
     from s3forensics.actions import audit
     from s3forensics.actions.resources import kind
 
-    rows = [r for r in audit.iter_records(args.audit_log) if args.all or r.status in (audit.APPLIED, audit.FAILED)]
+    # One row per action, its outcome; ``started`` alone: the run stopped mid-change.
+    rows = [r for r in audit.latest(args.audit_log) if args.all or r.status in (audit.APPLIED, audit.FAILED, audit.STARTED)]
     if args.json:
         for rec in rows:
             print(rec.to_json())

@@ -173,8 +173,10 @@ def contain(
                 rows.append({"action": "manual", "target": d.target, "status": "to do by hand", "action_id": None, "detail": d.why, "rollback": None})
             continue
         try:
-            plan = PLANNERS[d.action](**d.params, session=session)
-            result = execute(plan, apply=apply, session=session, audit_log=audit_log)
+            def make(d: Any = d) -> Any:
+                return PLANNERS[d.action](**d.params, session=session)
+
+            result = execute(make(), apply=apply, session=session, audit_log=audit_log, replan=make)
         except S3ForensicsError as exc:
             rows.append({"action": d.action, "target": d.target, "status": "not planned", "action_id": None, "detail": str(exc), "rollback": None})
             continue
