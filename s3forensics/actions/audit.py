@@ -2,9 +2,12 @@
 
 ``<home>/audit.jsonl`` (``$S3FORENSICS_AUDIT_LOG`` overrides it) holds records with
 ``id, time, actor, action, kind, target, before, after, status, details, rollback_of``.
-Before anything is changed, the previous state is also written to
-``<log dir>/backups/<id>.before.json``, so a crash between the change and the log line
-still leaves the old state on disk.
+Before anything is changed, the previous state is written to
+``<log dir>/backups/<id>.before.json`` and a ``started`` record is appended; the outcome
+(``applied`` or ``failed``) is appended under the same id after. A crash mid-change thus
+leaves a ``started`` record and the old state on disk; an audit log that cannot be written
+stops the change before it is made. ``<log dir>/locks/`` holds one lock file per resource
+changed, so two runs of the kit never interleave their changes to it.
 """
 
 from __future__ import annotations
