@@ -6,11 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from s3forensics.errors import SandboxError
 from s3forensics.lab import sandbox as sb
 from s3forensics.lab.demo import world
 
@@ -85,3 +87,27 @@ def test_stale_state_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     dead = sb.SandboxState("http://127.0.0.1:9", 9, 2**22 + 12345, world.ACCOUNT_ID, world.REGION, 0.0, "x")
     sb.state_file().write_text(json.dumps(dead.__dict__))
     assert sb.status()[0] == "stale"
+
+
+def test_stop_never_signals_a_process_that_is_not_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """After a reboot the recorded pid can belong to anything: ``stop`` must check it is the
+    moto server on the recorded port before signalling its process group."""
+    from s3forensics.cli import main
+
+    monkeypatch.setenv("S3FORENSICS_HOME", str(tmp_path))
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        reused = sb.SandboxState("http://127.0.0.1:9", 9, other.pid, world.ACCOUNT_ID, world.REGION, 0.0, "x")
+        sb.state_file().write_text(json.dumps(reused.__dict__))
+        assert sb.status()[0] == "stale"
+        with pytest.raises(SandboxError, match=rf"process {other.pid} .* is not the sandbox's moto server.*delete"):
+            sb.stop()
+        assert main(["sandbox", "stop"]) == 1
+        err = capsys.readouterr().err
+        assert "nothing was stopped" in err and "Traceback" not in err
+        time.sleep(0.2)
+        assert other.poll() is None  # still running: not signalled
+        assert sb.state_file().exists()
+    finally:
+        other.kill()
+        other.wait()

@@ -118,6 +118,14 @@ class ResourceKind:
     #: False for actions that cannot be undone (a published message).
     reversible: bool = True
 
+    def name(self, target: Any) -> str:
+        """The resource's human name; a target missing its keys (a hand-edited audit
+        record) is named as it stands instead of failing."""
+        try:
+            return self.describe(target)
+        except (KeyError, TypeError, AttributeError):
+            return f"{self.kind} {json.dumps(target, default=str)}"
+
     def held(self, actual: Any, wanted: Any) -> bool:
         """True when ``actual`` (read back after a write) holds ``wanted``."""
         return (self.holds or self.same)(actual, wanted)

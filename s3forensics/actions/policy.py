@@ -75,6 +75,10 @@ def parse_network(text: str, what: str = "address") -> IPNetwork:
     if not isinstance(text, str) or not text.strip():
         raise ParameterError(f"{what} {text!r} is empty or not text")
     value = text.strip()
+    if "%" in value:
+        # A zone id names a local interface; aws:SourceIp never carries one, and Python
+        # would keep it in the address, out of reach of the own-address safeguard.
+        raise ParameterError(f"{what} {value!r} has an IPv6 zone id (%...): give the address without it")
     try:
         return ipv4_form(ipaddress.ip_network(value, strict=True))
     except ValueError as exc:
@@ -123,6 +127,9 @@ def ipv4_form(net: IPNetwork) -> IPNetwork:
     return net
 
 
+_BROADCAST = ipaddress.IPv4Network("255.255.255.255/32")
+
+
 def _is_private(net: IPNetwork) -> bool:
     return any(net.version == p.version and (net.subnet_of(p) or net.supernet_of(p)) for p in PRIVATE_RANGES)  # type: ignore[arg-type]
 
@@ -159,6 +166,9 @@ def safety_problems(
             problems.append(f"{shown} is every {('IPv4' if net.version == 4 else 'IPv6')} address: it would block everyone")
         elif net.prefixlen < MIN_PREFIX[net.version]:
             problems.append(f"{shown} is broader than /{MIN_PREFIX[net.version]}: it would block a large part of the internet")
+        first = net.network_address
+        if first.is_multicast or first.is_unspecified or (net.version == 4 and net.subnet_of(_BROADCAST)):  # type: ignore[arg-type]
+            problems.append(f"{shown} is a multicast, broadcast or unspecified address: no client sends requests from it")
         if _is_private(net):
             problems.append(
                 f"{shown} is a private, loopback or link-local range: a bucket policy's aws:SourceIp only "
@@ -189,6 +199,8 @@ def check_safety(
 
 # --- expiry -------------------------------------------------------------------------
 
+#: The longest expiry a block may have (longer: leave it out, the block is permanent).
+MAX_DURATION = timedelta(days=3650)
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -203,9 +215,14 @@ def parse_duration(text: str) -> timedelta:
     parts = _DURATION.findall(value)
     if not parts or _DURATION.sub("", value).strip():
         raise ParameterError(f"duration {text!r} is not like 30m, 24h, 7d or 1d12h")
-    delta = sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    try:
+        delta = sum((timedelta(**{_UNITS[unit]: int(n)}) for n, unit in parts), timedelta())
+    except OverflowError:
+        delta = MAX_DURATION * 2
     if delta <= timedelta(0):
         raise ParameterError(f"duration {text!r} must be positive")
+    if delta > MAX_DURATION:
+        raise ParameterError(f"duration {text!r} is longer than {MAX_DURATION.days} days: leave the expiry out for a block that lasts until removed")
     return delta
 
 

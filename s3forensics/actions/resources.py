@@ -224,7 +224,7 @@ class Plan:
     @property
     def description(self) -> str:
         """Human name of the resource."""
-        return kind(self.kind).describe(self.target)
+        return kind(self.kind).name(self.target)
 
     @property
     def changes(self) -> bool:

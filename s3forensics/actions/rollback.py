@@ -33,7 +33,7 @@ def plan_rollback(action_id: str, *, session: Any | None = None, audit_log: Any 
     if record.status != audit.APPLIED:
         raise ActionError(f"action {action_id} was not applied (status {record.status}); there is nothing to roll back")
     spec = kind(record.kind)
-    name = spec.describe(record.target)
+    name = spec.name(record.target)
     if not spec.reversible:
         raise ActionError(
             f"action {action_id} ({record.action} to {name}) cannot be rolled back: a sent message cannot be "
@@ -42,7 +42,10 @@ def plan_rollback(action_id: str, *, session: Any | None = None, audit_log: Any 
     for rec in audit.iter_records(audit_log):
         if rec.rollback_of == action_id and rec.status == audit.APPLIED:
             raise ActionError(f"action {action_id} was already rolled back by {rec.id} at {rec.time}")
-    current = spec.read(record.target, session)
+    try:
+        current = spec.read(record.target, session)
+    except (KeyError, TypeError) as exc:
+        raise ActionError(f"action {action_id}'s audit record names no {exc} in its target {record.target}: it cannot be rolled back") from exc
     if not spec.same(current, record.after):
         later = later_actions(record, audit_log)
         hint = (

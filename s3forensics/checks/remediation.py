@@ -308,7 +308,7 @@ def changes_since_fix(path: str | Path, *, session: Any | None = None, context: 
         now = _comparable(spec.read(entry["target"], ctx))
         if not spec.same(now, entry["after"]):
             diffs = _differences(entry["after"], now) or [f"after the fix {json.dumps(entry['after'])}, now {json.dumps(now)}"]
-            changes.extend(f"{resource} ({spec.describe(entry['target'])}): {d}" for d in diffs)
+            changes.extend(f"{resource} ({spec.name(entry['target'])}): {d}" for d in diffs)
     return changes
 
 

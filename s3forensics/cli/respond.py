@@ -295,7 +295,7 @@ def _list(args: argparse.Namespace) -> int:
     rolled = {r.rollback_of: r.id for r in audit.iter_records(args.audit_log) if r.rollback_of and r.status == audit.APPLIED}
     for rec in rows:
         note = f" (rolled back by {rolled[rec.id]})" if rec.id in rolled else ""
-        print(f"{rec.id}  {rec.time}  {rec.status:8}  {rec.action:22} {kind(rec.kind).describe(rec.target)}{note}")
+        print(f"{rec.id}  {rec.time}  {rec.status:8}  {rec.action:22} {kind(rec.kind).name(rec.target)}{note}")
     return 0
 
 

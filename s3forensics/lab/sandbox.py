@@ -89,6 +89,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _command_line(pid: int) -> str | None:
+    """The command line of process ``pid`` (None when it cannot be read)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        pass
+    try:
+        out = subprocess.run(["ps", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def is_sandbox_server(state: SandboxState) -> bool:
+    """True when ``state.pid`` is the moto server this state describes (its module and port
+    on the command line): after a reboot or a crash the pid may belong to anything."""
+    command = _command_line(state.pid)
+    return command is not None and "moto.server" in command and f"-p {state.port}" in command
+
+
 def read_state() -> SandboxState | None:
     """The recorded sandbox, or None when none is recorded."""
     path = state_file()
@@ -105,7 +125,7 @@ def status() -> tuple[str, SandboxState | None]:
     state = read_state()
     if state is None:
         return "stopped", None
-    if _alive(state.pid) and _answers(state.endpoint):
+    if _alive(state.pid) and is_sandbox_server(state) and _answers(state.endpoint):
         return "running", state
     return "stale", state
 
@@ -178,11 +198,23 @@ def _terminate(pid: int, grace: float = 5.0) -> None:
 
 
 def stop() -> bool:
-    """Stop the recorded sandbox; True if one was running."""
+    """Stop the recorded sandbox; True if one was running.
+
+    Raises:
+        SandboxError: the recorded pid is alive but is not the sandbox's moto server (the
+            state is stale and the pid reused): nothing is signalled; the message says how
+            to clear the state.
+    """
     state = read_state()
     if state is None:
         return False
     was_running = _alive(state.pid)
+    if was_running and not is_sandbox_server(state):
+        command = _command_line(state.pid) or "unknown"
+        raise SandboxError(
+            f"process {state.pid} recorded in {state_file()} is not the sandbox's moto server on port {state.port} "
+            f"(it runs: {command[:120]}); nothing was stopped. The record is stale: delete {state_file()}"
+        )
     if was_running:
         _terminate(state.pid)
     state_file().unlink(missing_ok=True)
