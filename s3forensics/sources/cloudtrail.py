@@ -62,6 +62,10 @@ class _NotJson(Exception):
         self.line, self.reason, self.text = line, reason, text
 
 
+#: Keys every CloudTrail event record has (a document where no object has one is not CloudTrail).
+_EVENT_KEYS = frozenset({"eventTime", "eventName", "eventSource"})
+
+
 def _classify_document(doc: Any, name: str) -> tuple[str, list[Any]]:
     """('events'|'digest'|'insights', records) for a parsed JSON document."""
     if isinstance(doc, dict):
@@ -77,6 +81,8 @@ def _classify_document(doc: Any, name: str) -> tuple[str, list[Any]]:
         raise _NotJson(1, f"a JSON {type(doc).__name__}, not CloudTrail records", str(doc)[:200])
     if records and all(isinstance(r, dict) and r.get("eventType") == INSIGHT_EVENT_TYPE for r in records):
         return "insights", records
+    if records and not any(isinstance(r, dict) and _EVENT_KEYS & r.keys() for r in records):
+        raise _NotJson(1, f"JSON with no CloudTrail record (none of {len(records)} objects has eventTime, eventName or eventSource)", "")
     return "events", records
 
 
@@ -145,15 +151,24 @@ def parse_document(data: bytes, name: str, report: ReportBuilder, start: datetim
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        count = report.reject_file(name, data, f"not CloudTrail JSON: not UTF-8 text ({exc.reason} at byte {exc.start})")
-        report.note(f"{name}: not a CloudTrail file (binary data); its {count} lines were rejected")
-        return CLOUDTRAIL_SCHEMA.empty_table()
+        if b"\0" in data[:65536]:
+            count = report.reject_file(name, data, f"not CloudTrail JSON: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            report.note(f"{name}: not a CloudTrail file (binary data); its {count} lines were rejected")
+            return CLOUDTRAIL_SCHEMA.empty_table()
+        # Text with a few bytes that are not UTF-8: those become U+FFFD, the records are kept.
+        text = data.decode("utf-8-sig", errors="replace")
+        data = text.encode("utf-8")
+        report.note(f"{name}: bytes that are not UTF-8 (first at byte {exc.start}) were read as U+FFFD")
     stripped = text.strip()
     if not stripped:
         report.note(f"{name}: empty file (no records)")
         return CLOUDTRAIL_SCHEMA.empty_table()
     try:
         doc = _loads(data, stripped)
+    except RecursionError:
+        count = report.reject_file(name, data, "not CloudTrail JSON: nested deeper than the JSON reader allows; file not parsed")
+        report.note(f"{name}: JSON nested deeper than the reader allows (CloudTrail records are shallow); its {count} lines were rejected")
+        return CLOUDTRAIL_SCHEMA.empty_table()
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and stripped.startswith("{"):
             return _parse_json_lines(text, name, report, start, end)
@@ -193,6 +208,9 @@ def _parse_json_lines(text: str, name: str, report: ReportBuilder, start: dateti
         except json.JSONDecodeError as exc:
             report.lines_read += 1
             report.reject(name, no, f"invalid JSON: {exc.msg} (column {exc.colno})", line)
+        except RecursionError:
+            report.lines_read += 1
+            report.reject(name, no, "JSON nested deeper than the reader allows", line)
     table = records_to_table(records, name, report, numbers)
     return _window(table, report, start, end)
 
@@ -248,11 +266,16 @@ def _parse_prepared(sf: inp.SourceFile, error: Exception | None, prepared: Any, 
         report.note(f"{sf.name}: cannot read ({prepared}); other files still load")
         return None
     content, problem = prepared
-    with _gc_paused():
-        if problem:
-            table = _parse_damaged(content, problem, sf.name, report, start, end)
-        else:
-            table = parse_document(content, sf.name, report, start, end)
+    try:
+        with _gc_paused():
+            if problem:
+                table = _parse_damaged(content, problem, sf.name, report, start, end)
+            else:
+                table = parse_document(content, sf.name, report, start, end)
+    except RecursionError:
+        report.skip(sf.name, "JSON nested deeper than the reader allows")
+        report.note(f"{sf.name}: JSON nested deeper than the reader allows; other files still load")
+        return None
     if table is not None:
         report.files += 1
     return table

@@ -210,8 +210,17 @@ def fetch_s3(files: Iterable[SourceFile], session: Any = None, workers: int = DO
             yield sf, fut.result()
 
 
+class UnreadableFile(SourceError, OSError):
+    """A file that cannot be opened: an OSError, so that each loader skips it as one file
+    (named in the load report with its reason) and the other files still load."""
+
+
 def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
-    """A binary stream of the file's bytes as stored (gzip not yet undone)."""
+    """A binary stream of the file's bytes as stored (gzip not yet undone).
+
+    Raises:
+        UnreadableFile: the file cannot be opened (missing, permission, a folder...).
+    """
     if data is not None:
         return io.BytesIO(data)
     if sf.path is None:
@@ -219,7 +228,7 @@ def open_raw(sf: SourceFile, data: bytes | None = None) -> BinaryIO:
     try:
         return open(sf.path, "rb")
     except OSError as exc:
-        raise SourceError(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
+        raise UnreadableFile(f"cannot open {sf.name}: {exc.strerror or exc}") from exc
 
 
 GZIP_MAGIC = b"\x1f\x8b"
