@@ -60,6 +60,12 @@ DIALECTS: tuple[str, ...] = ("athena", "duckdb")
 PARTITION_COLUMN = "date"
 PARTITION_FORMAT = "%Y/%m/%d"
 
+
+def partition_day(when: Any) -> str:
+    """``yyyy/MM/dd`` of a date, the year always four digits (``%Y`` gives ``999`` for the
+    year 999 on glibc, and such a filter would match nothing)."""
+    return f"{when.year:04d}/{when.month:02d}/{when.day:02d}"
+
 _QUERY_ID = re.compile(r"^[a-z][a-z0-9_]*__[a-z0-9_]+$")
 _PARAM_LINE = re.compile(
     r"^param\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>[a-z]+(?:\(varchar\))?)"
@@ -439,8 +445,8 @@ def _partition_filter(physical: exp.Table, alias: str, start: dt.datetime, end: 
     last = end - dt.timedelta(microseconds=1) if end > start else end
     predicate = exp.Between(
         this=column,
-        low=exp.Literal.string(start.strftime(PARTITION_FORMAT)),
-        high=exp.Literal.string(last.strftime(PARTITION_FORMAT)),
+        low=exp.Literal.string(partition_day(start)),
+        high=exp.Literal.string(partition_day(last)),
     )
     select = exp.select(exp.Star()).from_(physical).where(predicate)
     return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,20 @@ LAYER_NOTE = (
     "manylinux2014_x86_64 --python-version 3.11 --only-binary=:all: -d wheels/` then "
     "`s3forensics automate package --wheels wheels/`)"
 )
+
+
+_RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
+_CRON = re.compile(r"cron\(\S+( \S+){5}\)")
+
+
+def _valid_schedule(text: str) -> bool:
+    """An EventBridge schedule expression: ``rate(value unit)`` (value >= 1, the unit
+    singular exactly when the value is 1) or ``cron(...)`` with six fields."""
+    rate = _RATE.fullmatch(text)
+    if rate:
+        value = int(rate.group(1))
+        return value >= 1 and (value == 1) == (not rate.group(2).endswith("s"))
+    return bool(_CRON.fullmatch(text))
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,11 @@ class AutomationConfig:
         for cidr in self.allow_cidrs:
             pol.parse_network(cidr, "--allow-cidr")
         pol.parse_duration(self.block_expires)
+        if not _valid_schedule(self.schedule):
+            raise ParameterError(
+                f"--schedule {self.schedule!r} is not an EventBridge schedule expression: "
+                "rate(N minutes|hours|days) (singular for 1: rate(1 hour)) or cron(6 fields)"
+            )
 
     @property
     def log_bucket(self) -> str:
@@ -331,7 +351,16 @@ def deploy(config: AutomationConfig, zip_path: Path, *, session: Any | None = No
     except (ClientError, BotoCoreError) as exc:
         raise ActionError(f"deploy: could not read the account id from STS: {explain(exc)}") from exc
     region = session.region_name or aws.DEFAULT_REGION
-    zip_bytes = Path(zip_path).read_bytes()
+    s3 = aws.client("s3", session)
+    for bucket, role in ((config.bucket, "the bucket to protect"), (config.log_bucket, "the log bucket")):
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise ActionError(f"deploy: {role} {bucket} cannot be reached ({explain(exc)}); nothing was created") from exc
+    try:
+        zip_bytes = Path(zip_path).read_bytes()
+    except OSError as exc:
+        raise ActionError(f"deploy: cannot read the package {zip_path}: {exc.strerror or exc}") from exc
     clients: dict[str, Any] = {}
     out: dict[str, str] = {}
     for step in plan(config, account, region, zip_bytes):

@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from s3forensics.actions import policy as pol
+from s3forensics.actions.kinds import client, read_or_absent
 from s3forensics.actions.resources import Plan, kind
 from s3forensics.config import validate_bucket_name
-from s3forensics.errors import ParameterError
+from s3forensics.errors import ActionError, ParameterError
 from s3forensics.vocabulary import iso_utc, utc_now
 
 
@@ -33,6 +34,10 @@ def plan_revoke_sessions(role: str, *, session: Any | None = None, now: datetime
     if not role or "/" in role or ":" in role:
         raise ParameterError(f"--role {role!r} must be a role name (not an ARN or path)")
     when = (now or utc_now()).replace(microsecond=0)
+    # get_role_policy answers NoSuchEntity both for a missing policy and a missing role.
+    iam = client("iam", session)
+    if read_or_absent("read role", role, lambda: iam.get_role(RoleName=role), absent="NoSuchEntity") is None:
+        raise ActionError(f"role {role} does not exist in this account: nothing to revoke (check the name; roles are case-sensitive)")
     target = {"role": role, "policy_name": pol.REVOKE_POLICY_NAME}
     before = kind("iam:role-policy").read(target, session)
     return Plan("revoke-sessions", "iam:role-policy", target, before, pol.revoke_sessions_policy(when), {"issued_before": iso_utc(when)})

@@ -111,6 +111,9 @@ def plan_fix(
     unknown = [r for r in results if r.status is Status.UNKNOWN]
     failing = [r for r in results if r.status is Status.FAIL]
     notes = [f"{r.resource} skipped: {r.message}" for r in unknown]
+    if results and len(unknown) == len(results):
+        # Nothing could be read: "nothing to fix" would be a claim nobody checked.
+        raise ActionError(f"cannot plan a fix for {check.id}: nothing could be read ({unknown[0].resource}: {unknown[0].message})")
     if not failing:
         return FixPlan(check.id, (), tuple(notes))
     steps, more_notes = planner(ctx, failing, options or FixOptions())

@@ -65,16 +65,32 @@ def _command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _OneLine(logging.Formatter):
+    """Log records without their tracebacks (shown with -v)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_of(argv))
     args = parser.parse_args(argv)
+    existing = list(logging.getLogger().handlers)
     logging.basicConfig(
         level=(logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)],
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:
+        # Dependencies log their own tracebacks (pyathena on every failed query): at the
+        # default verbosity a log line is one line; -v shows them.
+        for log_handler in logging.getLogger().handlers:
+            if log_handler not in existing:
+                log_handler.setFormatter(_OneLine("%(levelname)s %(name)s: %(message)s"))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -83,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args) or 0)
     except S3ForensicsError as exc:
         print(f"s3forensics {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # The file system (a full disk, a folder where a file belongs, no permission).
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"s3forensics {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

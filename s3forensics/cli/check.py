@@ -5,7 +5,9 @@ print the exact API calls they would make; add ``--apply`` to make them.
 
 Exit codes: 0 the checks ran (whatever they found); 1 a user error (unknown check id,
 bad bucket name, missing option for a fix, unreadable backup, output file not writable,
-a restore refused because the resource changed since the fix); 2 a usage error
+a restore refused because the resource changed since the fix), or nothing could be read
+(every check UNKNOWN: no credentials, endpoint unreachable; the report is still written,
+and a fix is not planned); 2 a usage error
 (argparse); 3 with ``--fail-on FAIL`` when a check failed, or with ``--fail-on UNKNOWN``
 when a check failed or could not be decided.
 """
@@ -96,6 +98,11 @@ def _handle(args: argparse.Namespace) -> int:
         _write(_coverage_text(results, args.format), args.output)
     else:
         _write(render(results, args.format), args.output)
+    if results and all(r.status is Status.UNKNOWN for r in results):
+        # The report is written (it says why each is unknown), but nothing read is not success.
+        first = results[0]
+        print(f"s3forensics check: error: nothing could be read, every check is UNKNOWN ({first.resource}: {first.message})", file=sys.stderr)
+        return 1
     bad = {"FAIL": {Status.FAIL}, "UNKNOWN": {Status.FAIL, Status.UNKNOWN}}.get(args.fail_on or "", set())
     return EXIT_FINDINGS if any(r.status in bad for r in results) else 0
 

@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
 
         frames: dict[str, Any] = {"s3_access": empty_table("s3_access"), "cloudtrail": empty_table("cloudtrail")}
         sources = set()
+        read: list[Any] = []
         for kind, paths, loader in (("s3_access", args.s3_access, load_s3_access), ("cloudtrail", args.cloudtrail, load_cloudtrail)):
             if not paths:
                 print(f"s3forensics detect: no {kind.replace('_', ' ')} logs given; detections needing only them are skipped", file=sys.stderr)
@@ -211,6 +212,17 @@ def run(args: argparse.Namespace) -> int:
                 print(f"s3forensics detect: {rejected} {kind} line(s) rejected (see s3forensics convert for details)", file=sys.stderr)
             frames[kind] = result.frame
             sources.add(kind)
+            read.append(result.report)
+        if read and not any(r.rows for r in read):
+            lines = sum(r.lines_read for r in read)
+            rejected = sum(r.rejected for r in read)
+            skipped = sum(len(r.skipped_files) for r in read)
+            outside = sum(r.outside_window for r in read)
+            raise ParameterError(
+                f"detect: the logs given hold no row to analyse ({lines} lines read, {rejected} rejected, "
+                f"{skipped} files skipped, {outside} rows outside the window); "
+                "`s3forensics convert` on the same paths names each reason"
+            )
         engine = DuckDBEngine(frames=frames)
     else:
         engine = DuckDBEngine(cache_dir=args.cache_dir)

@@ -16,7 +16,7 @@ from typing import Any
 
 from s3forensics import queries
 from s3forensics.config import Settings
-from s3forensics.errors import ParameterError, QueryError
+from s3forensics.errors import ConfigError, ParameterError, QueryError
 
 FORMATS = ("table", "json", "csv")
 
@@ -127,7 +127,10 @@ def _setup(args: argparse.Namespace) -> int:
         if not regions:
             regions = [session.region_name]
         if account is None:
-            account = aws.client("sts", session).get_caller_identity()["Account"]
+            try:
+                account = aws.client("sts", session).get_caller_identity()["Account"]
+            except Exception as exc:
+                raise ConfigError(f"cannot find the account id ({aws.explain(exc)}); give it with --account") from exc
     layout = AthenaLayout(
         log_bucket=args.bucket,
         source_buckets=tuple(args.source_bucket) or (args.bucket,),

@@ -80,3 +80,28 @@ def test_an_audit_record_without_its_bucket_is_named_not_a_traceback(tmp_path, c
     code = main(["respond", "rollback", "--audit-log", str(log), record["id"], "--apply"])
     err = capsys.readouterr().err
     assert code == 1 and "names no 'bucket'" in err and "Traceback" not in err
+
+
+@pytest.mark.sandbox
+def test_revoke_sessions_for_a_missing_role_is_refused(fresh_sandbox: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: a plan (and, with --apply, a failed write) for a role that does not exist,
+    because get_role_policy answers NoSuchEntity for a missing role as for a missing policy."""
+    code = main(["respond", "revoke-sessions", "--role", "no-such-role"])
+    err = capsys.readouterr().err
+    assert code == 1 and "role no-such-role does not exist" in err and "Traceback" not in err
+
+
+@pytest.mark.sandbox
+def test_automate_deploy_for_a_missing_bucket_creates_nothing(fresh_sandbox: object, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: deploy --apply created the topic, role, function and alarm for a bucket that
+    does not exist, and said it succeeded."""
+    import boto3
+
+    package = tmp_path / "fn.zip"
+    package.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip: never read, deploy stops first
+    lam = boto3.client("lambda")
+    before = len(lam.list_functions()["Functions"])
+    code = main(["automate", "deploy", "--bucket", "no-such-bucket-s3f", "--log-uri", "s3://s3f-demo-logs/x/", "--zip", str(package), "--apply"])
+    err = capsys.readouterr().err
+    assert code == 1 and "no-such-bucket-s3f cannot be reached" in err and "nothing was created" in err
+    assert len(lam.list_functions()["Functions"]) == before
