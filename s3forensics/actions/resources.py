@@ -334,8 +334,10 @@ def execute(
                 f"{plan.description} does not hold what action {action_id} wrote (another writer changed it at the same "
                 f"time?); it was not applied as planned: look at it, then plan again. Previous state saved in {backup}"
             )
+        # Still under the lock: the log lists a resource's changes in the order they were made.
+        done = record(audit.APPLIED, current, after, backup=str(backup))
     log.info("applied %s to %s (action %s)", plan.action, plan.description, action_id)
-    return ActionResult(record(audit.APPLIED, current, after, backup=str(backup)), diff)
+    return ActionResult(done, diff)
 
 
 #: Seconds between read-backs while a write is not yet visible (AWS settings propagate).
