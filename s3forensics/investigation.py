@@ -138,7 +138,8 @@ class Investigation:
         if frame.empty:
             raise S3ForensicsError(
                 f"No {what} between {self.start:%Y-%m-%d %H:%M} and {self.end:%Y-%m-%d %H:%M} UTC: "
-                "widen START/END or point the log parameters at the right location."
+                "widen the period the report covers (its window parameters) or point the log "
+                "parameters at the right location."
             )
         return frame
 

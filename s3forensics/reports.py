@@ -251,10 +251,12 @@ def run_report(
 
 
 def _keep_failed(executed: Path, stem: str) -> Path:
-    """Rename a partial run to ``<stem>.failed.ipynb`` so it never passes for a report."""
+    """Rename a partial run to ``<stem>.failed.ipynb`` so it never passes for a report, and
+    remove the HTML an earlier run left (it would pass for this run's)."""
     failed = executed.with_name(f"{stem}.failed.ipynb")
     if executed.exists():
         executed.replace(failed)
+    executed.with_name(f"{stem}.html").unlink(missing_ok=True)
     return failed
 
 

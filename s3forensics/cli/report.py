@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
+from s3forensics.lab import sandbox
 from s3forensics.reports import coerce_parameters, find_notebook, run_report
 
 
@@ -13,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "report",
         help="run a notebook with papermill and render offline HTML (for cron)",
         description="Exit status: 0 when the report was written; 1 when the notebook failed "
-        "(the failing cell is named on stderr) or a parameter is invalid.",
+        "(the failing cell is named on stderr; no HTML of an earlier run is left beside it) or a "
+        "parameter is invalid. A sandbox the notebook started (SANDBOX true) is stopped after.",
     )
     report.add_argument("notebook", help="path, or a name like 01_anomaly_investigation")
     report.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
@@ -25,6 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _report(args: argparse.Namespace) -> int:
     path = find_notebook(args.notebook)
     params = coerce_parameters(path, [tuple(p) for p in args.parameter])
-    result = run_report(path, params, args.output, timeout=args.timeout)
+    # A notebook whose SANDBOX parameter is true starts the local sandbox when none runs;
+    # a report leaves the machine as it found it (a sandbox it started is stopped).
+    was_running = sandbox.status()[0] == "running"
+    try:
+        result = run_report(path, params, args.output, timeout=args.timeout)
+    finally:
+        if not was_running and sandbox.status()[0] == "running":
+            sandbox.stop()
+            print("s3forensics report: stopped the sandbox this report started (SANDBOX true)", file=sys.stderr)
     print(f"{result.html}  ({result.seconds:.1f}s)")
     return 0

@@ -38,6 +38,8 @@ def test_timed_out_cell_is_named_and_leaves_no_report(tmp_path: Path) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "slow.ipynb"
     nbformat.write(nb, path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "slow.html").write_text("an earlier run's report")  # must not pass for this run's
     with pytest.raises(NotebookError, match=r"slow\.ipynb failed in cell 1 \(`time\.sleep\(60\)`\): CellTimeoutError"):
         run_report(path, {}, tmp_path / "out", timeout=2)
     assert not (tmp_path / "out" / "slow.html").exists()
@@ -65,3 +67,22 @@ def test_kernel_channel_errors_stay_off_stderr_and_others_do_not() -> None:
     assert noise.filter(_record_raised_in("/home/analyst/my_helpers.py")) is True
     plain = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "no exception here", (), None)
     assert noise.filter(plain) is True
+
+
+def test_report_stops_a_sandbox_the_notebook_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Before: a report with SANDBOX true left the moto server it started running."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from s3forensics.cli import main
+    from s3forensics.lab import sandbox
+
+    monkeypatch.setenv("S3FORENSICS_HOME", str(tmp_path / "home"))  # no sandbox runs here
+    nb = new_notebook(cells=[new_code_cell("from s3forensics.lab import sandbox\nstate = sandbox.start(seed=False)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "starts.ipynb"
+    nbformat.write(nb, path)
+    assert sandbox.status()[0] == "stopped"
+    assert main(["report", str(path), "--output", str(tmp_path / "out")]) == 0
+    assert "stopped the sandbox this report started" in capsys.readouterr().err
+    assert sandbox.status()[0] == "stopped"
