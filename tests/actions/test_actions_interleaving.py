@@ -92,7 +92,7 @@ def test_any_interleaving_ends_as_the_audit_log_says(first, second, memory_polic
         thread.join()
     done = [r for r in audit.iter_records(log) if r.status == audit.APPLIED]
     # Each change starts from what the one before it left: no change was lost in between.
-    for earlier, later in zip(done, done[1:]):
+    for earlier, later in itertools.pairwise(done):
         assert load_policy(later.before) == load_policy(earlier.after), (earlier.id, later.id)
     # And the policy holds exactly what the last change left.
     expected = done[-1].after if done else None
