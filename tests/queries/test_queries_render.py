@@ -278,3 +278,14 @@ def test_a_renamed_query_id_still_loads_under_its_new_name(caplog: pytest.LogCap
             assert q.load_query(old).id == new
         assert f"query {old} is now called {new}" in caplog.text
         assert not (q.QUERIES_DIR / f"{old}.sql").exists() and (q.QUERIES_DIR / f"{new}.sql").is_file()
+
+
+def test_partition_days_keep_four_digit_years() -> None:
+    """Athena's partition projection writes ``yyyy/MM/dd``; ``%Y`` gives ``999`` for the year
+    999 on glibc, a filter that matched nothing."""
+    from datetime import datetime
+
+    from s3forensics.queries import partition_day
+
+    assert partition_day(datetime(999, 1, 2)) == "0999/01/02"
+    assert partition_day(datetime(2026, 12, 6)) == "2026/12/06"
