@@ -192,10 +192,13 @@ class BucketProfile(enum.StrEnum):
     ``public_site``: served to anonymous browsers by design (anonymous reads, plain HTTP on
     the website endpoint, new visitors every hour are normal). ``private_data``: everyone
     must authenticate; an anonymous success or a new reader is worth a look.
+    ``cloudfront``: served to the public only through CloudFront (its origin access control
+    or identity reads the bucket); a request straight to S3 from anyone else is worth a look.
     """
 
     PUBLIC_SITE = "public_site"
     PRIVATE_DATA = "private_data"
+    CLOUDFRONT = "cloudfront"
 
     @classmethod
     def parse(cls, value: Any, name: str = "bucket profile") -> BucketProfile:

@@ -105,11 +105,11 @@ def test_checks_and_detections_are_held_to_the_one_scale() -> None:
 def test_bucket_profiles() -> None:
     from s3forensics.detections import BucketConfig, DetectionConfig
 
-    assert PROFILES == ("public_site", "private_data")
+    assert PROFILES == ("public_site", "private_data", "cloudfront")
     assert BucketProfile.parse("public_site") is BucketProfile.PUBLIC_SITE
     assert BucketConfig(profile="public_site").profile is BucketProfile.PUBLIC_SITE
     assert DetectionConfig().profile("any-bucket") == "private_data"
-    with pytest.raises(ConfigError, match=r"bucket profile 'website' is not one of public_site, private_data"):
+    with pytest.raises(ConfigError, match=r"bucket profile 'website' is not one of public_site, private_data, cloudfront"):
         BucketConfig(profile="website")
     with pytest.raises(ParameterError, match=r"BUCKET_PROFILE 'x' is not one of"):
         BucketProfile.parse("x", "BUCKET_PROFILE")

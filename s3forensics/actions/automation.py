@@ -189,6 +189,13 @@ def role_policy(config: AutomationConfig, account: str, region: str) -> dict[str
                 "Action": ["s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
                 "Resource": f"arn:aws:s3:::{config.bucket}",
             },
+            {
+                # The bucket's profile: a website, or a policy S3 judges public (profiles.account_profile).
+                "Sid": "ReadBucketProfile",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketWebsite", "s3:GetBucketPolicyStatus"],
+                "Resource": f"arn:aws:s3:::{config.bucket}",
+            },
             {"Sid": "Notify", "Effect": "Allow", "Action": "sns:Publish", "Resource": f"arn:aws:sns:{region}:{account}:{config.topic}"},
             {
                 "Sid": "OwnLogs",

@@ -25,7 +25,8 @@ Settings are environment variables (set by ``s3forensics automate deploy``):
 ``S3FORENSICS_BLOCK_EXPIRES``       how long automatic blocks last (default 24h; "" = forever)
 ``S3FORENSICS_MAX_BLOCKS``          most addresses blocked per run (default 20)
 ``S3FORENSICS_ALLOW_CIDRS``         comma-separated networks never blocked nor reported
-``S3FORENSICS_BUCKET_PROFILE``      ``public_site`` (default) or ``private_data``
+``S3FORENSICS_BUCKET_PROFILE``      ``public_site``, ``private_data`` or ``cloudfront``; unset: inferred
+                                    as ``detect`` does (S3's website and policy status first)
 ``S3FORENSICS_DETECTION_PARAMS``    JSON: detection id -> parameter overrides
 ``S3FORENSICS_DRY_RUN``             ``true``: notify what would be blocked, change nothing
 =================================  ==========================================================
@@ -66,7 +67,7 @@ class HandlerSettings:
     block_expires: str | None = "24h"
     max_blocks: int = 20
     allow_cidrs: tuple[str, ...] = ()
-    bucket_profile: str = "public_site"
+    bucket_profile: str = ""
     detection_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     dry_run: bool = False
 
@@ -116,7 +117,7 @@ class HandlerSettings:
             block_expires=expires,
             max_blocks=integer("S3FORENSICS_MAX_BLOCKS", 20),
             allow_cidrs=listed("S3FORENSICS_ALLOW_CIDRS", ()),
-            bucket_profile=env.get("S3FORENSICS_BUCKET_PROFILE", "public_site").strip() or "public_site",
+            bucket_profile=env.get("S3FORENSICS_BUCKET_PROFILE", "").strip(),
             detection_params=params,
             dry_run=env.get("S3FORENSICS_DRY_RUN", "").strip().lower() in _TRUE,
         )
@@ -173,10 +174,19 @@ def analyse(settings: HandlerSettings, start: datetime, end: datetime, session: 
     loaded = load_s3_access([settings.log_uri], start, end, session=session)
     frame = loaded.frame
     log.info("loaded %d access-log rows from %s (%d files)", len(frame), settings.log_uri, loaded.report.files)
-    config = DetectionConfig(
-        buckets={settings.bucket: BucketConfig(profile=settings.bucket_profile)},
-        allow=Allowlist(cidrs=settings.allow_cidrs),
-    )
+    # The profile: given, else what S3's configuration proves, else inferred from the logs
+    # by run_detections like detect does.
+    buckets = {}
+    if settings.bucket_profile:
+        buckets[settings.bucket] = BucketConfig(profile=settings.bucket_profile)
+    else:
+        from s3forensics.detections.profiles import account_profile
+
+        proven = account_profile(settings.bucket, session)
+        if proven is not None:
+            log.info("profile of %s", proven.describe())
+            buckets[settings.bucket] = BucketConfig(profile=proven.profile)
+    config = DetectionConfig(buckets=buckets, allow=Allowlist(cidrs=settings.allow_cidrs))
     with tempfile.TemporaryDirectory(prefix="s3f-cache-") as empty_cache:
         engine = DuckDBEngine(cache_dir=empty_cache, frames={"s3_access": frame})
         try:

@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of standard output")
     parser.add_argument("--only", nargs="+", action="extend", metavar="ID", help="run only these detections")
     parser.add_argument("--param", action="append", default=[], metavar="ID.NAME=VALUE", help="override a detection parameter")
-    parser.add_argument("--profile", action="append", default=[], metavar="BUCKET=PROFILE", help="bucket profile: public_site or private_data")
+    parser.add_argument("--profile", action="append", default=[], metavar="BUCKET=PROFILE", help="bucket profile: public_site, private_data or cloudfront (default: inferred from the logs, shown on stderr)")
     parser.add_argument("--allow-cidr", action="append", default=[], metavar="CIDR", help="never report these source networks")
     parser.add_argument("--allow-principal", action="append", default=[], metavar="ARN", help="never report this principal (fnmatch patterns allowed)")
     parser.add_argument("--demo-config", action="store_true", help="use the demo world's bucket profiles")
@@ -233,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         engine.close()
+    for found in result.profiles.values():
+        # Which profile judged each bucket, and why (--profile BUCKET=PROFILE overrides).
+        print(f"s3forensics detect: profile of {found.bucket}: {found.profile} ({found.source}: {found.reason})", file=sys.stderr)
     for warning in result.warnings:
         print(f"s3forensics detect: warning: {warning}", file=sys.stderr)
     chosen = args.only if args.only is not None else [d.id for d in DETECTIONS]

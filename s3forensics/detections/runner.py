@@ -43,6 +43,7 @@ class DetectionRun:
         start: analysed window start (UTC).
         end: analysed window end (UTC).
         seconds: detection id -> wall-clock seconds.
+        profiles: bucket -> its profile and why (given, inferred from evidence, or default).
     """
 
     findings: pd.DataFrame
@@ -51,6 +52,7 @@ class DetectionRun:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     seconds: Mapping[str, float] = field(default_factory=dict)
+    profiles: Mapping[str, Any] = field(default_factory=dict)
 
 
 def empty_findings() -> pd.DataFrame:
@@ -150,7 +152,7 @@ class _Fields(dict):
         return "-"
 
 
-def to_findings(detection: Detection, rows: pd.DataFrame, config: DetectionConfig) -> pd.DataFrame:
+def to_findings(detection: Detection, rows: pd.DataFrame, config: DetectionConfig, profiles: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Shape a detection's grouped rows into findings, dropping allowlisted sources."""
     records = []
     for row in rows.to_dict("records"):
@@ -185,6 +187,10 @@ def to_findings(detection: Detection, rows: pd.DataFrame, config: DetectionConfi
             "request_ids": sorted(request_ids)[:MAX_SAMPLES],
             **details,
         }
+        if profiles and bucket in profiles:
+            # Which profile judged this bucket, and why (given, or the evidence it was read from).
+            evidence["bucket_profile"] = profiles[bucket].profile
+            evidence["bucket_profile_reason"] = f"{profiles[bucket].source}: {profiles[bucket].reason}"
         records.append(
             {
                 "detection_id": detection.id,
@@ -251,6 +257,7 @@ def run_detections(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     config: DetectionConfig | None = None,
     sources: Collection[str] | None = None,
+    infer_profiles: bool = True,
 ) -> DetectionRun:
     """Run detections over ``[start, end)`` and return their findings.
 
@@ -263,6 +270,9 @@ def run_detections(
         config: bucket profiles and allowlists (default: every bucket private, no allowlist).
         sources: logical tables that hold data (None: assume all). A detection whose
             sources are all absent is skipped with a message.
+        infer_profiles: read each unconfigured bucket's profile from the logs
+            (:mod:`s3forensics.detections.profiles`); False: unconfigured buckets take the
+            configured default.
 
     Raises:
         ParameterError: the window is invalid, or ``ids``/``params`` name unknown detections.
@@ -272,6 +282,13 @@ def run_detections(
     start_ts, end_ts = Window.parse(start, end, bounded=True, context="detect")
     config = config or DetectionConfig()
     chosen = [get_detection(i) for i in ids] if ids is not None else list(DETECTIONS)
+    profiles: dict[str, Any] = {}
+    if infer_profiles:
+        from s3forensics.detections.profiles import infer_profiles as infer
+        from s3forensics.detections.profiles import with_profiles
+
+        profiles = infer(engine, start_ts, end_ts, config, sources)
+        config = with_profiles(config, profiles)
     params = dict(params or {})
     unknown = sorted(set(params) - {d.id for d in DETECTIONS})
     if unknown:
@@ -303,7 +320,7 @@ def run_detections(
             rows = engine.run(detection.query_id, start=query_start, end=end_ts, **query_values)
             if detection.analyse is not None:
                 rows = detection.analyse(rows, {**values, "start": start_ts, "end": end_ts}, config)
-            found = to_findings(detection, rows, config)
+            found = to_findings(detection, rows, config, profiles)
         except S3ForensicsError as exc:
             log.warning("detection %s failed: %s", detection.id, exc)
             errors[detection.id] = str(exc)
@@ -323,4 +340,5 @@ def run_detections(
         start=start_ts,
         end=end_ts,
         seconds=seconds,
+        profiles=profiles,
     )

@@ -47,7 +47,7 @@ def test_role_policy_is_least_privilege() -> None:
     actions = {a for s in doc["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert actions == {
         "s3:ListBucket", "s3:GetObject", "s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy",
-        "sns:Publish", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+        "s3:GetBucketWebsite", "s3:GetBucketPolicyStatus", "sns:Publish", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
     }
     # Every statement names exactly its own resources: the log prefix, the protected bucket,
     # the "<name>-alerts" topic and the function's own log group (name "s3f-responder").
@@ -57,6 +57,7 @@ def test_role_policy_is_least_privilege() -> None:
         "ListAccessLogs": f"arn:aws:s3:::{world.LOG_BUCKET}",
         "ReadAccessLogs": f"arn:aws:s3:::{world.LOG_BUCKET}/{logs}*",
         "EditProtectedBucketPolicy": f"arn:aws:s3:::{world.SITE_BUCKET}",
+        "ReadBucketProfile": f"arn:aws:s3:::{world.SITE_BUCKET}",
         "Notify": f"arn:aws:sns:{world.REGION}:{world.ACCOUNT_ID}:s3f-responder-alerts",
         "OwnLogs": [log_group, f"{log_group}:*"],
     }

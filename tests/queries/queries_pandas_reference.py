@@ -245,7 +245,49 @@ def request_metrics(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
 
 
 #: query id -> pandas reference.
+def s3_profile_evidence(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[d["bucket"].notna()]
+    status = _num(d["http_status"])
+    ok = status < 400
+    anon_ok = d["requester"].isna() & ok
+    requester = d["requester"].fillna("")
+    cloudfront = (requester == "svc:cloudfront.amazonaws.com") | requester.str.contains("CloudFront Origin Access Identity", regex=False)
+    d = d.assign(
+        _ok=ok.astype(int), _web=d["operation"].fillna("").str.startswith("WEBSITE.").astype(int), _anon=anon_ok.astype(int),
+        _anon_ip=d["remote_ip"].where(anon_ok), _anon_day=pd.to_datetime(d["time"], utc=True).dt.floor("D").where(anon_ok),
+        _cf=cloudfront.astype(int),
+    )
+    out = d.groupby("bucket").agg(
+        requests=("bucket", "size"), successes=("_ok", "sum"), website_requests=("_web", "sum"), anonymous_successes=("_anon", "sum"),
+        anonymous_addresses=("_anon_ip", "nunique"), anonymous_days=("_anon_day", "nunique"), cloudfront_requests=("_cf", "sum"),
+    ).reset_index()
+    return _sort(out, ["bucket"], [True]).reset_index(drop=True)
+
+
+def ct_profile_evidence(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(ct, "event_time", p)
+    d = d[(d["event_source"] == "s3.amazonaws.com") & d["bucket_name"].notna()]
+    ok = d["error_code"].fillna("") == ""
+    anon = d["event_name"].isin(["GetObject", "HeadObject"]) & (d["user_identity_account_id"] == "ANONYMOUS_PRINCIPAL") & ok
+    params = d["request_parameters"].fillna("")
+    names_cloudfront = params.str.contains("cloudfront.amazonaws.com", regex=False) | params.str.contains("CloudFront Origin Access Identity", regex=False)
+    d = d.assign(
+        _anon=anon.astype(int), _anon_ip=d["source_ip_address"].where(anon),
+        _anon_day=pd.to_datetime(d["event_time"], utc=True).dt.floor("D").where(anon),
+        _web=((d["event_name"] == "PutBucketWebsite") & ok).astype(int),
+        _cf=((d["event_name"] == "PutBucketPolicy") & ok & names_cloudfront).astype(int),
+    )
+    out = d.groupby("bucket_name").agg(
+        anonymous_reads=("_anon", "sum"), anonymous_addresses=("_anon_ip", "nunique"), anonymous_days=("_anon_day", "nunique"),
+        website_puts=("_web", "sum"), cloudfront_policies=("_cf", "sum"),
+    ).reset_index().rename(columns={"bucket_name": "bucket"})
+    return _sort(out, ["bucket"], [True]).reset_index(drop=True)
+
+
 REFERENCES: dict[str, Reference] = {
+    "s3_access__bucket_profile_evidence": s3_profile_evidence,
+    "cloudtrail__bucket_profile_evidence": ct_profile_evidence,
     "s3_access__requests_over_time": requests_over_time,
     "s3_access__top_remote_ips": top_remote_ips,
     "s3_access__top_requesters": top_requesters,
