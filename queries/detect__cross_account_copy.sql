@@ -26,6 +26,8 @@ WITH moves AS (
           OR (
               event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
               AND user_identity_account_id IS NOT NULL
+              -- Anonymous callers carry accountId ANONYMOUS_PRINCIPAL: nobody's account.
+              AND user_identity_account_id <> 'ANONYMOUS_PRINCIPAL'
               AND user_identity_account_id <> coalesce(recipient_account_id, '')
               AND NOT contains(:own_accounts, user_identity_account_id)
               AND coalesce(user_identity_type, '') <> 'AWSService'

@@ -155,6 +155,8 @@ CROSS_ACCOUNT_COPY = Detection(
     ),
     false_positives=("Partners' accounts reading shared data (add them to own_accounts)", "Organisation backup accounts"),
     limits=(("min_objects", 1, None),),
+    # Identities: AWSAccount callers of another account count; AWSAccount with accountId
+    # ANONYMOUS_PRINCIPAL (anonymous) and AWSService do not.
     cases=(
         Case(
             "foreign_account_reads_objects",
@@ -182,6 +184,19 @@ CROSS_ACCOUNT_COPY = Detection(
         ),
         Case("own_account_reads", False, cloudtrail=trail(3, event_name="GetObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet")),
         Case("aws_service_reads", False, cloudtrail=trail(3, event_name="GetObject", user_identity_type="AWSService", user_identity_arn=None, user_identity_account_id=_FOREIGN, object_key="k{i}")),
+        # Anonymous requests: CloudTrail records userIdentity {"type": "AWSAccount",
+        # "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"} (CloudTrail User Guide,
+        # userIdentity element; the public honey-bucket data events in ../shared/corpus).
+        # Nobody's account: anonymous_access_private judges them, not this detection.
+        Case(
+            "anonymous_rest_reads",
+            False,
+            cloudtrail=trail(
+                5, event_name="GetObject", management_event=False, event_category="Data", object_key="dl/file-{i}.zip",
+                user_identity_type="AWSAccount", user_identity_arn=None, user_identity_principal_id="",
+                user_identity_account_id="ANONYMOUS_PRINCIPAL", source_ip_address="203.0.113.{i}",
+            ),
+        ),
     ),
 )
 

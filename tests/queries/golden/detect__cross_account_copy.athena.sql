@@ -32,6 +32,7 @@ WITH moves AS (
       OR (
         event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
         AND NOT user_identity_account_id IS NULL
+        AND /* Anonymous callers carry accountId ANONYMOUS_PRINCIPAL: nobody's account. */ user_identity_account_id <> 'ANONYMOUS_PRINCIPAL'
         AND user_identity_account_id <> COALESCE(recipient_account_id, '')
         AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), user_identity_account_id)
         AND COALESCE(user_identity_type, '') <> 'AWSService'
