@@ -1,4 +1,4 @@
--- description: Mass deletion: many object deletes from one source in one period, or a lifecycle expiration rule or bucket deletion.
+-- description: Mass deletion: many object deletes from one source in one period, or a bucket deletion (lifecycle rules that expire objects: recovery_weakened).
 -- sources: s3_access, cloudtrail
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_deletes: integer = 50 -- fewest deleted objects (access log) or delete calls (CloudTrail) from one source in one period
@@ -38,11 +38,7 @@ WITH deletes AS (
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
       AND nullif(error_code, '') IS NULL
-      AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
-      AND (
-          event_name NOT LIKE 'PutBucketLifecycle%'
-          OR strpos(coalesce(request_parameters, ''), 'Expiration') > 0
-      )
+      AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket')
       AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),
@@ -54,7 +50,7 @@ periods AS (
         principal_key,
         from_unixtime(floor(to_unixtime(time) / (:period_minutes * 60)) * (:period_minutes * 60)) AS period,
         count(*) AS n,
-        count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')) AS drastic,
+        count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) AS drastic,
         sum(size) AS b,
         min(action) AS action_a,
         max(action) AS action_b,
@@ -66,7 +62,7 @@ periods AS (
     FROM deletes
     GROUP BY 1, 2, 3, 4, 5
     HAVING count(*) >= :min_deletes
-        OR count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration')) > 0
+        OR count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) > 0
 )
 SELECT
     nullif(bucket, '') AS bucket,

@@ -209,8 +209,8 @@ MASS_DELETE = Detection(
     summary="{event_count} delete(s) on {bucket} by {actor} from {source_ip} via {origin} ({operation_names})",
     runbook=(
         "Stop the principal (revoke sessions, deny s3:Delete*), then recover: with versioning, "
-        "remove the delete markers; without it, restore from backup. Check for a lifecycle rule "
-        "added at the same time (drastic_changes)."
+        "remove the delete markers; without it, restore from backup. Check for versioning suspended "
+        "or a lifecycle rule added at the same time (recovery_weakened)."
     ),
     false_positives=("Planned clean-ups and retention jobs", "Site deploys that sync with --delete"),
     limits=(("period_minutes", 1, 1440), ("min_deletes", 1, None)),
@@ -223,12 +223,6 @@ MASS_DELETE = Detection(
             expect=(
                 run_finding(_BATCH_DELETES, bucket=CASE_DATA, source_ip=CASE_IP, principal=_ADMIN),
             ),
-        ),
-        Case(
-            "lifecycle_expiration_added",
-            True,
-            cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": 1}}}})),
-            expect=(_one_call(),),
         ),
         Case("bucket_deleted_with_an_empty_error_code", True, cloudtrail=trail(1, event_name="DeleteBucket", error_code=""), expect=(_one_call(),)),
         Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s3forensics.detections import configuration, probing, traffic
+from s3forensics.detections import configuration, probing, recovery, traffic
 from s3forensics.detections.base import Detection
 from s3forensics.detections.baseline import BASELINE_DEVIATION
 from s3forensics.errors import ParameterError
@@ -24,6 +24,7 @@ DETECTIONS: tuple[Detection, ...] = (
     probing.INSECURE_TRANSPORT,
     configuration.SSEC_REENCRYPTION,
     configuration.CROSS_ACCOUNT_COPY,
+    recovery.RECOVERY_WEAKENED,
     BASELINE_DEVIATION,
 )
 

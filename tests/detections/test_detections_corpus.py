@@ -76,3 +76,20 @@ def test_logging_disabled_only_when_the_record_says_so(corpus_dir: Path) -> None
     assert found["bucket"].tolist() == [disabled["requestParameters"]["bucketName"]]
     assert "server access logging disabled" in found["summary"].iloc[0]
     assert _findings([logging["Logging Field Missing"], logging["Bucket Logging Enabled"]], "logging_evasion").empty
+
+
+#: Rule tests whose expected result recovery_weakened must reproduce, record by record.
+_RECOVERY_RULES = ("AWS.S3.SuspendVersioning", "AWS.S3.DisableMfaDelete", "AWS.S3.SecurityControlDisabling", "AWS.CloudTrail.ShortLifecycle")
+
+
+def test_recovery_weakened_agrees_with_public_rule_tests(corpus_dir: Path) -> None:
+    """Versioning suspended (or "Disabled"), MFA Delete off, a one-day lifecycle rule fire; an
+    enabled versioning, a missing MfaDelete, a refused call, a disabled rule and a 730-day
+    rule stay quiet. The lifecycle records carry the bucket only in ``Host``."""
+    data = json.loads((corpus_dir / RECORDS).read_text())
+    names = ("PutBucketVersioning", "PutBucketLifecycle", "PutBucketLifecycleConfiguration")
+    tests = [t for t in data if t["rule_id"] in _RECOVERY_RULES and t["log"].get("eventName") in names]
+    assert len(tests) >= 15
+    for test in tests:
+        found = _findings([test["log"]], "recovery_weakened")
+        assert (not found.empty) == test["expected_rule_result"], (test["rule_id"], test["test_name"], found.get("summary"))

@@ -18,6 +18,7 @@ from s3forensics.detections import (
     baseline,
     configuration,
     probing,
+    recovery,
     resolve_params,
     run_detections,
     traffic,
@@ -40,7 +41,7 @@ def engine_for(rows: tuple[dict, ...]) -> DuckDBEngine:
 
 def test_catalogue_ids_and_metadata() -> None:
     # The registry is written by hand: it must hold every Detection the modules define, once.
-    defined = {id(v): v for module in (traffic, probing, configuration, baseline) for v in vars(module).values() if isinstance(v, Detection)}
+    defined = {id(v): v for module in (traffic, probing, configuration, recovery, baseline) for v in vars(module).values() if isinstance(v, Detection)}
     assert sorted(DETECTION_IDS) == sorted(d.id for d in defined.values())
     assert len(set(DETECTION_IDS)) == len(DETECTION_IDS) == len(DETECTIONS)
     # Every detect__ query file is the logic of exactly one detection, and each detection's

@@ -48,17 +48,7 @@ WITH deletes AS (
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
     AND NULLIF(error_code, '') IS NULL
-    AND event_name IN (
-      'DeleteObject',
-      'DeleteObjects',
-      'DeleteBucket',
-      'PutBucketLifecycle',
-      'PutBucketLifecycleConfiguration'
-    )
-    AND (
-      event_name NOT LIKE 'PutBucketLifecycle%'
-      OR STRPOS(COALESCE(request_parameters, ''), 'Expiration') > 0
-    )
+    AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket')
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_identity_arn, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
 ), periods AS (
@@ -73,14 +63,7 @@ WITH deletes AS (
       60 * 60
     )) AS period,
     COUNT(*) AS n,
-    COUNT_IF(
-      action IN (
-        'DeleteBucket',
-        'REST.DELETE.BUCKET',
-        'PutBucketLifecycle',
-        'PutBucketLifecycleConfiguration'
-      )
-    ) AS drastic,
+    COUNT_IF(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) AS drastic,
     SUM(size) AS b,
     MIN(action) AS action_a,
     MAX(action) AS action_b,
@@ -97,15 +80,7 @@ WITH deletes AS (
     4,
     5
   HAVING
-    COUNT(*) >= 50
-    OR COUNT_IF(
-      action IN (
-        'DeleteBucket',
-        'REST.DELETE.BUCKET',
-        'PutBucketLifecycle',
-        'PutBucketLifecycleConfiguration'
-      )
-    ) > 0
+    COUNT(*) >= 50 OR COUNT_IF(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) > 0
 )
 SELECT
   NULLIF(bucket, '') AS bucket,

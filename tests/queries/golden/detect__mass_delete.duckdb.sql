@@ -36,17 +36,7 @@ WITH deletes AS (
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
     AND NULLIF(error_code, '') IS NULL
-    AND event_name IN (
-      'DeleteObject',
-      'DeleteObjects',
-      'DeleteBucket',
-      'PutBucketLifecycle',
-      'PutBucketLifecycleConfiguration'
-    )
-    AND (
-      event_name NOT LIKE 'PutBucketLifecycle%'
-      OR STRPOS(COALESCE(request_parameters, ''), 'Expiration') > 0
-    )
+    AND event_name IN ('DeleteObject', 'DeleteObjects', 'DeleteBucket')
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_agent, ''))
 ), periods AS (
@@ -61,17 +51,7 @@ WITH deletes AS (
       60 * 60
     )) AS period,
     COUNT(*) AS n,
-    COUNT_IF(
-      COALESCE(
-        action IN (
-          'DeleteBucket',
-          'REST.DELETE.BUCKET',
-          'PutBucketLifecycle',
-          'PutBucketLifecycleConfiguration'
-        ),
-        FALSE
-      )
-    ) AS drastic,
+    COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) AS drastic,
     SUM(size) AS b,
     MIN(action) AS action_a,
     MAX(action) AS action_b,
@@ -89,17 +69,7 @@ WITH deletes AS (
     5
   HAVING
     COUNT(*) >= 50
-    OR COUNT_IF(
-      COALESCE(
-        action IN (
-          'DeleteBucket',
-          'REST.DELETE.BUCKET',
-          'PutBucketLifecycle',
-          'PutBucketLifecycleConfiguration'
-        ),
-        FALSE
-      )
-    ) > 0
+    OR COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) > 0
 )
 SELECT
   NULLIF(bucket, '') AS bucket,
