@@ -19,6 +19,8 @@ from s3forensics.detections.base import (
     run_finding,
     trail,
 )
+from s3forensics.detections.policy_grants import made_public
+from s3forensics.queries import Param
 
 _ADMIN = CASE_ADMIN
 #: AWS documentation's second example account, standing for "not ours".
@@ -36,8 +38,10 @@ def _one_call(bucket: str | None = CASE_DATA) -> dict[str, Any]:
     return run_finding(1, bucket=bucket, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0)
 
 
-def _policy(principal: object) -> str:
-    statement = {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{CASE_DATA}/*"}
+def _policy(principal: object, condition: dict[str, Any] | None = None) -> str:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{CASE_DATA}/*"}
+    if condition:
+        statement["Condition"] = condition
     return json.dumps({"bucketName": CASE_DATA, "bucketPolicy": {"Version": "2012-10-17", "Statement": [statement]}, "policy": [""]})
 
 
@@ -57,17 +61,22 @@ def _kms(i: int) -> str:
 
 BUCKET_MADE_PUBLIC = Detection(
     id="bucket_made_public",
-    title="Bucket made public",
+    title="Bucket made public or opened to another account",
     severity="critical",
     technique="T1562.007 Impair Defenses: Disable or Modify Cloud Firewall",
     sources=("cloudtrail",),
-    summary="{principal} made {bucket} public from {source_ip}: {changes} ({operation_names})",
+    summary="{principal} opened {bucket} from {source_ip}: {changes} ({operation_names})",
     runbook=(
         "Restore Block Public Access on the bucket (s3forensics respond), then roll the policy or "
         "ACL back. Ask the principal whether the change was intended; read the access logs of the "
         "bucket from the change on (anonymous_access_private) to see what was read."
     ),
-    false_positives=("Intended publication of a new static site: give the bucket the public_site profile",),
+    false_positives=(
+        "Intended publication of a new static site: give the bucket the public_site profile",
+        "A partner's account granted on purpose (add it to own_accounts)",
+    ),
+    extra_params=(Param("public_buckets", "array(varchar)", (), False, "buckets public by design (profile public_site): only grants to other accounts reported"),),
+    analyse=made_public,
     cases=(
         Case("policy_grants_everyone", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*")), expect=(_one_call(),)),
         Case("policy_grants_aws_star", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": "*"})), expect=(_one_call(),)),
@@ -97,6 +106,21 @@ BUCKET_MADE_PUBLIC = Detection(
         Case("policy_grants_one_role", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": f"arn:aws:iam::{CASE_ACCOUNT}:role/reader"}))),
         Case("public_site_policy_updated", False, cloudtrail=trail(1, event_name="PutBucketPolicy", bucket_name=CASE_SITE, request_parameters=_policy("*").replace(CASE_DATA, CASE_SITE))),
         Case("refused_attempt", False, cloudtrail=trail(1, event_name="PutBucketPolicy", error_code="AccessDenied", request_parameters=_policy("*"))),
+        # Principal "*" held to fixed callers by a condition is not public (S3 API Reference,
+        # PublicAccessBlockConfiguration: "Amazon S3 considers a bucket policy public unless...").
+        Case("everyone_in_our_organisation", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*", {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid"}}))),
+        Case("everyone_through_our_vpc_endpoint", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*", {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}))),
+        Case("everyone_from_our_office", False, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": "*"}, {"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}}))),
+        Case("everyone_from_every_address", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*", {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}})), expect=(_one_call(),)),
+        Case("everyone_with_a_wildcard_org", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy("*", {"StringLike": {"aws:PrincipalOrgID": "o-*"}})), expect=(_one_call(),)),
+        # A backdoor: the policy lets another account in, reported even on a public site.
+        Case("policy_grants_a_foreign_account", True, cloudtrail=trail(1, event_name="PutBucketPolicy", request_parameters=_policy({"AWS": f"arn:aws:iam::{_FOREIGN}:root"})), expect=(_one_call(),)),
+        Case(
+            "public_site_opened_to_a_foreign_account",
+            True,
+            cloudtrail=trail(1, event_name="PutBucketPolicy", bucket_name=CASE_SITE, request_parameters=_policy({"AWS": [_FOREIGN]}).replace(CASE_DATA, CASE_SITE)),
+            expect=(_one_call(bucket=CASE_SITE),),
+        ),
     ),
 )
 
