@@ -55,8 +55,11 @@ def _ssec(i: int) -> str:
     return json.dumps({"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption-customer-algorithm": "AES256"})
 
 
-def _kms(i: int) -> str:
-    return json.dumps({"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption": "aws:kms"})
+def _kms(i: int, key_account: str | None = None) -> str:
+    params = {"bucketName": CASE_DATA, "key": f"reports/file-{i}.csv", "x-amz-server-side-encryption": "aws:kms"}
+    if key_account:
+        params["x-amz-server-side-encryption-aws-kms-key-id"] = f"arn:aws:kms:us-east-1:{key_account}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    return json.dumps(params)
 
 
 BUCKET_MADE_PUBLIC = Detection(
@@ -256,17 +259,17 @@ MASS_DELETE = Detection(
 
 SSEC_REENCRYPTION = Detection(
     id="ssec_reencryption",
-    title="Objects re-encrypted with customer-provided keys (SSE-C)",
+    title="Objects re-encrypted with keys the owner does not hold (SSE-C, another account's KMS key)",
     severity="critical",
     technique="T1486 Data Encrypted for Impact",
     sources=("cloudtrail",),
-    summary="{principal} from {source_ip} rewrote {objects} object(s) of {bucket} with SSE-C ({operation_names})",
+    summary="{principal} from {source_ip} rewrote {objects} object(s) of {bucket} with {kind} ({operation_names})",
     runbook=(
         "Ransomware pattern: the attacker encrypts objects with a key only they hold, then deletes "
         "the originals. Revoke the principal now, block s3:PutObject with SSE-C by policy "
         "(s3:x-amz-server-side-encryption-customer-algorithm), restore from versions or backups."
     ),
-    false_positives=("Applications that use SSE-C by design (allowlist their principals)",),
+    false_positives=("Applications that use SSE-C by design (allowlist their principals)", "A partner's KMS key used on purpose (add the account to own_accounts)"),
     limits=(("min_objects", 1, None),),
     cases=(
         Case(
@@ -279,6 +282,16 @@ SSEC_REENCRYPTION = Detection(
             ),
         ),
         Case("kms_rewrites", False, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_kms)),
+        # The KMS key named in the request (x-amz-server-side-encryption-aws-kms-key-id, as in
+        # the S3 API's CopyObject/PutObject headers) belongs to another account: the owner
+        # cannot decrypt once that account withdraws the grant.
+        Case(
+            "rewritten_with_a_foreign_kms_key",
+            True,
+            cloudtrail=trail(_SSEC_WRITES, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=lambda i: _kms(i, _FOREIGN)),
+            expect=(run_finding(_SSEC_WRITES, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),),
+        ),
+        Case("rewritten_with_our_own_kms_key", False, cloudtrail=trail(6, event_name="CopyObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=lambda i: _kms(i, CASE_ACCOUNT))),
         Case("two_ssec_objects", False, cloudtrail=trail(2, event_name="PutObject", management_event=False, object_key="reports/file-{i}.csv", request_parameters=_ssec)),
     ),
 )

@@ -7,7 +7,18 @@ WITH writes AS (
     event_name,
     event_time,
     COALESCE(request_id, event_id) AS request_id,
-    COALESCE(bytes_transferred_in, 0) AS bytes_in
+    COALESCE(bytes_transferred_in, 0) AS bytes_in,
+    recipient_account_id,
+    REGEXP_EXTRACT(
+      COALESCE(request_parameters, ''),
+      '"x-amz-server-side-encryption-aws-kms-key-id"\s*:\s*"arn:aws[a-z-]*:kms:[a-z0-9-]*:([0-9]{12}):',
+      1
+    ) AS key_account,
+    STRPOS(
+      COALESCE(request_parameters, ''),
+      'x-amz-server-side-encryption-customer-algorithm'
+    ) > 0
+    OR STRPOS(COALESCE(additional_event_data, ''), 'SSE_C') > 0 AS ssec
   FROM (
     SELECT
       *
@@ -34,13 +45,27 @@ WITH writes AS (
         'x-amz-server-side-encryption-customer-algorithm'
       ) > 0
       OR STRPOS(COALESCE(additional_event_data, ''), 'SSE_C') > 0
+      OR STRPOS(COALESCE(request_parameters, ''), 'x-amz-server-side-encryption-aws-kms-key-id') > 0
     )
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_identity_arn, ''))
+), keyed AS (
+  SELECT
+    *,
+    CASE
+      WHEN ssec
+      THEN 'SSE-C'
+      WHEN NOT NULLIF(key_account, '') IS NULL
+      AND key_account <> COALESCE(recipient_account_id, '')
+      AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), key_account)
+      THEN 'a KMS key of account ' || key_account
+    END AS kind
+  FROM writes
 )
 SELECT
   bucket,
   source_ip,
   principal,
+  kind,
   MIN(event_time) AS first_seen,
   MAX(event_time) AS last_seen,
   COUNT(*) AS event_count,
@@ -49,10 +74,13 @@ SELECT
   ARRAY_JOIN(ARRAY_AGG(DISTINCT event_name), ', ') AS operation_names,
   SLICE(ARRAY_AGG(DISTINCT key), 1, 10) AS sample_keys,
   SLICE(ARRAY_AGG(DISTINCT request_id), 1, 10) AS sample_request_ids
-FROM writes
+FROM keyed
+WHERE
+  NOT kind IS NULL
 GROUP BY
   bucket,
   source_ip,
-  principal
+  principal,
+  kind
 HAVING
   COUNT(DISTINCT key) >= 5
