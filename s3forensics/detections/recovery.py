@@ -14,13 +14,25 @@ The query returns each successful call with its parameters; :func:`weakened` rea
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
 
-from s3forensics.detections.base import CASE_DATA, CASE_TRAIL_IP, Case, Detection, run_finding, trail
+from s3forensics.detections.base import (
+    CASE_ADMIN,
+    CASE_AT,
+    CASE_DATA,
+    CASE_IP,
+    CASE_TRAIL_IP,
+    Case,
+    Detection,
+    access,
+    run_finding,
+    trail,
+)
 from s3forensics.detections.config import DetectionConfig
 from s3forensics.queries import Param
 
@@ -157,5 +169,61 @@ RECOVERY_WEAKENED = Detection(
         Case("suspension_refused", False, cloudtrail=trail(1, event_name="PutBucketVersioning", request_parameters=_versioning("Suspended"), error_code="AccessDenied")),
         Case("disabled_one_day_rule", False, cloudtrail=trail(1, event_name="PutBucketLifecycle", request_parameters=_lifecycle({"ID": "x", "Status": "Disabled", "Expiration": {"Days": 1}}))),
         Case("two_year_retention", False, cloudtrail=trail(1, event_name="PutBucketLifecycle", request_parameters=_lifecycle({"ID": "x", "Status": "Enabled", "Expiration": {"Days": 730}, "NoncurrentVersionExpiration": {"NoncurrentDays": 730}}))),
+    ),
+)
+
+
+#: The ransom-note cases: the deletes run one a second from CASE_AT; the note comes a minute after.
+_WIPED = 40
+_NOTE_AT = CASE_AT + dt.timedelta(minutes=1)
+
+RANSOM_NOTE = Detection(
+    id="ransom_note",
+    title="Ransom note left after mass deletes or rewrites",
+    severity="critical",
+    technique="T1486 Data Encrypted for Impact",
+    sources=("s3_access", "cloudtrail"),
+    summary="{actor} from {source_ip} left a ransom note in {bucket} after {destructive} delete(s) or rewrite(s): {sample_keys}",
+    runbook=(
+        "Treat as an extortion attempt: revoke the principal, block the source, turn on Block Public "
+        "Access and versioning if off (recovery_weakened), then restore from versions or backups. "
+        "Keep the note and the logs as evidence; do not contact the sender before counsel does."
+    ),
+    false_positives=(
+        "A security exercise or training lab that plants a note (allowlist its principal)",
+        "Files about decryption published by a site (a note needs mass deletes or rewrites by the same actor)",
+    ),
+    limits=(("min_destructive", 1, None),),
+    cases=(
+        # Note names from public descriptions of S3 ransomware notes (detection rules citing
+        # HOW_TO_DECRYPT_FILES.txt, RANSOM_NOTE.txt, .ransom and .lock names; Rhino Security
+        # Labs' S3 ransomware research).
+        Case(
+            "note_after_batch_deletes",
+            True,
+            s3_access=access(_WIPED, operation="BATCH.DELETE.OBJECT", http_status=204, requester=CASE_ADMIN, key="exports/part-{i}.parquet", bytes_sent=None)
+            + access(1, at=_NOTE_AT, operation="REST.PUT.OBJECT", requester=CASE_ADMIN, key="HOW_TO_RECOVER_YOUR_FILES.txt"),
+            expect=(run_finding(1, bucket=CASE_DATA, source_ip=CASE_IP, principal=CASE_ADMIN, size=0, at=_NOTE_AT),),
+        ),
+        Case(
+            "note_after_deletes_in_cloudtrail",
+            True,
+            cloudtrail=trail(12, event_name="DeleteObject", management_event=False, object_key="reports/file-{i}.csv")
+            + trail(1, at=_NOTE_AT, event_name="PutObject", management_event=False, object_key="RANSOM_NOTE.txt"),
+            expect=(run_finding(1, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=CASE_ADMIN, size=0, at=_NOTE_AT),),
+        ),
+        Case("note_name_without_deletes", False, s3_access=access(1, operation="REST.PUT.OBJECT", requester=CASE_ADMIN, key="docs/how-to-decrypt-your-backups.md")),
+        Case(
+            "readme_after_a_cleanup",
+            False,
+            s3_access=access(_WIPED, operation="BATCH.DELETE.OBJECT", http_status=204, requester=CASE_ADMIN, key="tmp/part-{i}", bytes_sent=None)
+            + access(1, at=_NOTE_AT, operation="REST.PUT.OBJECT", requester=CASE_ADMIN, key="README.md"),
+        ),
+        Case(
+            "note_by_someone_else",
+            False,
+            s3_access=access(_WIPED, operation="BATCH.DELETE.OBJECT", http_status=204, requester=CASE_ADMIN, key="tmp/part-{i}", bytes_sent=None)
+            + access(1, at=_NOTE_AT, operation="REST.PUT.OBJECT", requester=None, remote_ip="203.0.113.77", key="ransom.txt"),
+        ),
     ),
 )

@@ -25,6 +25,7 @@ DETECTIONS: tuple[Detection, ...] = (
     configuration.SSEC_REENCRYPTION,
     configuration.CROSS_ACCOUNT_COPY,
     recovery.RECOVERY_WEAKENED,
+    recovery.RANSOM_NOTE,
     BASELINE_DEVIATION,
 )
 
