@@ -50,3 +50,16 @@ def test_matching_needs_overlap_and_actor() -> None:
     assert not matches({**base, "bucket": "other"}, scenario)
     assert matches({**base, "source_ip": None}, scenario)  # bucket-wide finding
 
+
+
+def test_no_flags_no_profiles_still_within_budget(demo_world: Path) -> None:
+    """The demo world scored as a new user runs it: no profile, no allowlist, no own account.
+    Before profiles were inferred, the public site's visitors made 5,755 false alarms in 7
+    days (anonymous_access_private and insecure_transport on every browser); the budget is
+    at most 2 a day with every incident found."""
+    from s3forensics.detections.config import DetectionConfig
+    from s3forensics.lab.evaluate import evaluate
+
+    result = evaluate(demo_world, config=DetectionConfig())
+    assert all(not s.missing for s in result.scenarios), [(s.id, s.missing) for s in result.scenarios]
+    assert len(result.false_positives) / result.days <= 2, result.false_positives[["detection_id", "bucket", "summary"]].head(20)
