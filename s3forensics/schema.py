@@ -88,6 +88,9 @@ CLOUDTRAIL_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("request_parameters", TEXT),
     ("response_elements", TEXT),
     ("additional_event_data", TEXT),
+    # Added after the first release (columns are added, never renamed): the account of
+    # each resource, aligned with resource_arns (a copy into another account's bucket).
+    ("resource_account_ids", pa.list_(TEXT)),
 )
 CLOUDTRAIL_COLUMNS: tuple[str, ...] = tuple(name for name, _ in CLOUDTRAIL_FIELDS)
 CLOUDTRAIL_SCHEMA = pa.schema(list(CLOUDTRAIL_FIELDS))

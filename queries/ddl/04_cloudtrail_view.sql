@@ -39,5 +39,6 @@ SELECT
   requestparameters AS request_parameters,
   responseelements AS response_elements,
   additionaleventdata AS additional_event_data,
+  transform(resources, r -> r.accountid) AS resource_account_ids,
   "date"
 FROM cloudtrail_raw

@@ -103,17 +103,20 @@ def _strings(values: Sequence[Any]) -> pa.Array:
         return _text_array([_text(v) for v in values])
 
 
-def _resources(values: Sequence[Any]) -> tuple[pa.Array, pa.Array]:
-    """``resources`` -> (ARNs, types) list columns (``_text`` of each, null when no list)."""
+def _resources(values: Sequence[Any]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """``resources`` -> (ARNs, types, account ids) list columns (``_text`` of each, null when no list)."""
     try:
-        # The usual shape: a list of objects whose ARN and type are strings or absent.
-        arns = [[r.get("ARN") for r in res] if res.__class__ is list else None for res in values]
+        # The usual shape: a list of objects whose ARN, type and accountId are strings or absent.
+        # CloudTrail writes "ARN"; hand-written records (rule tests) sometimes "arn".
+        arns = [[r.get("ARN", r.get("arn")) for r in res] if res.__class__ is list else None for res in values]
         types = [[r.get("type") for r in res] if res.__class__ is list else None for res in values]
-        return _text_array(arns, _TEXT_LIST), _text_array(types, _TEXT_LIST)
+        accounts = [[r.get("accountId") for r in res] if res.__class__ is list else None for res in values]
+        return _text_array(arns, _TEXT_LIST), _text_array(types, _TEXT_LIST), _text_array(accounts, _TEXT_LIST)
     except (AttributeError, pa.ArrowTypeError, pa.ArrowInvalid):
-        arns = [[_text(_get(r, "ARN")) for r in res] if res.__class__ is list else None for res in values]
+        arns = [[_text(_get(r, "ARN") if _get(r, "ARN") is not None else _get(r, "arn")) for r in res] if res.__class__ is list else None for res in values]
         types = [[_text(_get(r, "type")) for r in res] if res.__class__ is list else None for res in values]
-        return _text_array(arns, _TEXT_LIST), _text_array(types, _TEXT_LIST)
+        accounts = [[_text(_get(r, "accountId")) for r in res] if res.__class__ is list else None for res in values]
+        return _text_array(arns, _TEXT_LIST), _text_array(types, _TEXT_LIST), _text_array(accounts, _TEXT_LIST)
 
 
 def _bools(values: Sequence[Any]) -> pa.Array:
@@ -151,7 +154,8 @@ def _event_times(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 
 #: Canonical columns read from each record by ``_row``, in its order (``resources`` gives
-#: ``resource_arns`` and ``resource_types``; the free-form JSON columns are read apart).
+#: ``resource_arns``, ``resource_types`` and ``resource_account_ids``; the free-form JSON
+#: columns are read apart).
 _ROW_COLUMNS = (
     "event_version", "event_source", "event_name", "aws_region", "source_ip_address", "user_agent",
     "user_identity_type", "user_identity_arn", "user_identity_account_id", "user_identity_principal_id",
@@ -215,7 +219,7 @@ def _python_columns(recs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in columns.items():
         if name == "resources":
-            out["resource_arns"], out["resource_types"] = _resources(values)
+            out["resource_arns"], out["resource_types"], out["resource_account_ids"] = _resources(values)
         elif name == "event_time":
             out[name] = _text_array([v if v.__class__ is str else None for v in values])
         elif pa.types.is_boolean(typ := CLOUDTRAIL_SCHEMA.field(name).type):

@@ -93,3 +93,30 @@ def test_recovery_weakened_agrees_with_public_rule_tests(corpus_dir: Path) -> No
     for test in tests:
         found = _findings([test["log"]], "recovery_weakened")
         assert (not found.empty) == test["expected_rule_result"], (test["rule_id"], test["test_name"], found.get("summary"))
+
+
+def test_reencryption_with_another_accounts_kms_key_agrees_with_public_rule_tests(corpus_dir: Path) -> None:
+    """An in-place copy naming a KMS key of another account fires; the same copy with the
+    account's own key, and an SSE-C copy's counterpart without SSE-C, stay quiet."""
+    data = json.loads((corpus_dir / RECORDS).read_text())
+    rules = ("AWS.S3.CopyObject.CrossAccount.Encryption.KMS", "AWS.S3.CopyObjectWithClientSideEncryption")
+    tests = [t for t in data if t["rule_id"] in rules]
+    assert len(tests) == 4
+    for test in tests:
+        frame = parse_records([test["log"]]).frame
+        engine = DuckDBEngine(frames={"cloudtrail": frame, "s3_access": S3_ACCESS_SCHEMA.empty_table()})
+        times = frame["event_time"]
+        run = run_detections(engine, times.min().floor("h"), times.max().floor("h") + pd.Timedelta(hours=1), ids=["ssec_reencryption"],
+                             params={"ssec_reencryption": {"min_objects": 1}})
+        assert (not run.findings.empty) == test["expected_rule_result"], (test["test_name"], run.findings.get("summary"))
+
+
+def test_resource_accounts_are_kept(corpus_dir: Path) -> None:
+    """resources[].accountId becomes resource_account_ids, aligned with resource_arns (the
+    copy to an external account's bucket names that account there)."""
+    data = json.loads((corpus_dir / RECORDS).read_text())
+    test = next(t for t in data if t["test_name"] == "S3 CopyObject to External Account Bucket")
+    row = parse_records([test["log"]]).frame.iloc[0]
+    resources = test["log"]["resources"]
+    assert list(row["resource_account_ids"]) == [r.get("accountId") for r in resources]
+    assert list(row["resource_arns"]) == [r.get("ARN", r.get("arn")) for r in resources]

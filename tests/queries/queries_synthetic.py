@@ -189,6 +189,7 @@ def cloudtrail(rows: int, seed: int = 7, days: int = 3, start: pd.Timestamp = ST
         "request_parameters": np.char.add('{"bucketName":"', bucket.astype(str)).astype(object),
         "response_elements": none,
         "additional_event_data": none,
+        "resource_account_ids": pa.array([None] * rows, type=pa.list_(pa.string())),
     }
     arrays = [pa.array(columns[f.name], type=f.type) if not isinstance(columns[f.name], pa.Array) else columns[f.name] for f in CLOUDTRAIL_SCHEMA]
     return pa.Table.from_arrays(arrays, schema=CLOUDTRAIL_SCHEMA)

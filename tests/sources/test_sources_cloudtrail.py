@@ -51,6 +51,9 @@ def test_records_file_gz_and_canonical_columns(tmp_path):
     assert row["bytes_transferred_out"] == 1234 and row["tls_version"] == "TLSv1.3"
     assert list(row["resource_arns"]) == ["arn:aws:s3:::s3f-demo-data/exports/a.csv"]
     assert list(row["resource_types"]) == ["AWS::S3::Object"]
+    # resources[].accountId kept (the CloudTrail record reference: each resource's ARN,
+    # accountId and type); absent here, so null, aligned with the ARNs.
+    assert list(row["resource_account_ids"]) == [None]
     assert bool(row["read_only"]) is True and bool(row["management_event"]) is False
     # Original keys only: no null keys added, values intact, null object stays null.
     assert json.loads(row["request_parameters"]) == event()["requestParameters"]
