@@ -1,28 +1,50 @@
--- description: Data copied or replicated to another account: object reads and copies by a foreign principal, replication configured.
+-- description: Data copied or replicated to another account: object reads and copies by a foreign principal, copies into a bucket another account owns (resources[].accountId), replication configured.
 -- sources: cloudtrail, s3_access
 -- param own_accounts: array(varchar) = [] -- account ids that are ours (besides the trail's own recipient account)
 -- param min_objects: integer = 1 -- fewest objects read or copied by one foreign account to report
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
-WITH moves AS (
+WITH trail AS (
     SELECT
-        bucket_name AS bucket,
-        source_ip_address AS source_ip,
-        coalesce(user_identity_arn, user_identity_account_id) AS principal,
-        user_identity_account_id AS account,
-        CASE WHEN event_name = 'PutBucketReplication' THEN 'replication configured' ELSE 'read by another account' END AS kind,
-        event_name,
-        object_key AS key,
-        coalesce(request_id, event_id) AS request_id,
-        coalesce(bytes_transferred_out, 0) AS bytes_out,
-        event_time AS time
+        *,
+        -- The first resource (a bucket) owned by an account that is not ours: a copy into it
+        -- leaves the account (resources[].accountId, kept as resource_account_ids).
+        element_at(
+            filter(
+                coalesce(resource_account_ids, CAST(ARRAY[] AS array(varchar))),
+                a -> a IS NOT NULL AND a <> coalesce(recipient_account_id, '') AND NOT contains(:own_accounts, a)
+            ),
+            1
+        ) AS foreign_resource_account
     FROM cloudtrail
     WHERE event_time >= :start
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
       AND nullif(error_code, '') IS NULL
-      AND NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
+),
+moves AS (
+    SELECT
+        bucket_name AS bucket,
+        source_ip_address AS source_ip,
+        coalesce(user_identity_arn, user_identity_account_id) AS principal,
+        CASE
+            WHEN event_name IN ('CopyObject', 'UploadPartCopy') AND foreign_resource_account IS NOT NULL THEN foreign_resource_account
+            ELSE user_identity_account_id
+        END AS account,
+        CASE
+            WHEN event_name = 'PutBucketReplication' THEN 'replication configured'
+            WHEN event_name IN ('CopyObject', 'UploadPartCopy') AND foreign_resource_account IS NOT NULL THEN 'copied into another account''s bucket'
+            ELSE 'read by another account'
+        END AS kind,
+        event_name,
+        object_key AS key,
+        coalesce(request_id, event_id) AS request_id,
+        coalesce(bytes_transferred_out, 0) AS bytes_out,
+        event_time AS time
+    FROM trail
+    WHERE NOT contains(:allow_principals, coalesce(user_identity_arn, ''))
       AND (
           event_name = 'PutBucketReplication'
+          OR (event_name IN ('CopyObject', 'UploadPartCopy') AND foreign_resource_account IS NOT NULL)
           OR (
               event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
               AND user_identity_account_id IS NOT NULL

@@ -211,6 +211,22 @@ CROSS_ACCOUNT_COPY = Detection(
         ),
         Case("own_account_reads", False, cloudtrail=trail(3, event_name="GetObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet")),
         Case("aws_service_reads", False, cloudtrail=trail(3, event_name="GetObject", user_identity_type="AWSService", user_identity_arn=None, user_identity_account_id=_FOREIGN, object_key="k{i}")),
+        # A copy by our own role into a bucket another account owns: CloudTrail names each
+        # bucket's owner in resources[].accountId (kept as resource_account_ids).
+        Case(
+            "copied_into_a_foreign_bucket",
+            True,
+            cloudtrail=trail(
+                _FOREIGN_READS, event_name="CopyObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet",
+                resource_account_ids=[CASE_ACCOUNT, None, _FOREIGN, None],
+            ),
+            expect=(run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),),
+        ),
+        Case(
+            "copied_within_our_account",
+            False,
+            cloudtrail=trail(3, event_name="CopyObject", management_event=False, event_category="Data", object_key="k{i}", resource_account_ids=[CASE_ACCOUNT, None, CASE_ACCOUNT, None]),
+        ),
         # Anonymous requests: CloudTrail records userIdentity {"type": "AWSAccount",
         # "principalId": "", "accountId": "ANONYMOUS_PRINCIPAL"} (CloudTrail User Guide,
         # userIdentity element; the public honey-bucket data events in ../shared/corpus).

@@ -120,3 +120,15 @@ def test_resource_accounts_are_kept(corpus_dir: Path) -> None:
     resources = test["log"]["resources"]
     assert list(row["resource_account_ids"]) == [r.get("accountId") for r in resources]
     assert list(row["resource_arns"]) == [r.get("ARN", r.get("arn")) for r in resources]
+
+
+def test_copy_into_an_external_accounts_bucket_agrees_with_public_rule_tests(corpus_dir: Path) -> None:
+    """CopyObject whose destination bucket belongs to another account (resources[].accountId)
+    fires cross_account_copy; the same copy between the account's own buckets does not."""
+    tests = [t for t in json.loads((corpus_dir / RECORDS).read_text()) if t["rule_id"] == "AWS.S3.CopyObjectToExternalAccountBucket"]
+    assert len(tests) == 2
+    for test in tests:
+        found = _findings([test["log"]], "cross_account_copy")
+        assert (not found.empty) == test["expected_rule_result"], test["test_name"]
+        if test["expected_rule_result"]:
+            assert "copied into another account's bucket" in found["summary"].iloc[0] and "111111111111" in found["summary"].iloc[0]

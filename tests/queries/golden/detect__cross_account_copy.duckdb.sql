@@ -1,12 +1,35 @@
-WITH moves AS (
+WITH trail AS (
+  SELECT
+    *,
+    LIST_FILTER(
+      COALESCE(resource_account_ids, CAST([] AS TEXT[])),
+      LAMBDA a : NOT a IS NULL
+      AND a <> COALESCE(recipient_account_id, '')
+      AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), a)
+    )[1] AS foreign_resource_account /* The first resource (a bucket) owned by an account that is not ours: a copy into it */ /* leaves the account (resources[].accountId, kept as resource_account_ids). */
+  FROM cloudtrail AS cloudtrail
+  WHERE
+    event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+    AND event_source = 's3.amazonaws.com'
+    AND NULLIF(error_code, '') IS NULL
+), moves AS (
   SELECT
     bucket_name AS bucket,
     source_ip_address AS source_ip,
     COALESCE(user_identity_arn, user_identity_account_id) AS principal,
-    user_identity_account_id AS account,
+    CASE
+      WHEN event_name IN ('CopyObject', 'UploadPartCopy')
+      AND NOT foreign_resource_account IS NULL
+      THEN foreign_resource_account
+      ELSE user_identity_account_id
+    END AS account,
     CASE
       WHEN event_name = 'PutBucketReplication'
       THEN 'replication configured'
+      WHEN event_name IN ('CopyObject', 'UploadPartCopy')
+      AND NOT foreign_resource_account IS NULL
+      THEN 'copied into another account''s bucket'
       ELSE 'read by another account'
     END AS kind,
     event_name,
@@ -14,15 +37,15 @@ WITH moves AS (
     COALESCE(request_id, event_id) AS request_id,
     COALESCE(bytes_transferred_out, 0) AS bytes_out,
     event_time AS time
-  FROM cloudtrail AS cloudtrail
+  FROM trail
   WHERE
-    event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
-    AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
-    AND event_source = 's3.amazonaws.com'
-    AND NULLIF(error_code, '') IS NULL
-    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
+    NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
     AND (
       event_name = 'PutBucketReplication'
+      OR (
+        event_name IN ('CopyObject', 'UploadPartCopy')
+        AND NOT foreign_resource_account IS NULL
+      )
       OR (
         event_name IN ('GetObject', 'CopyObject', 'UploadPartCopy')
         AND NOT user_identity_account_id IS NULL
