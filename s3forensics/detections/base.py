@@ -313,3 +313,30 @@ def _table(rows: tuple[Mapping[str, Any], ...], schema: Any) -> Any:
     import pyarrow as pa
 
     return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+
+
+def calls_by_actor(calls: list[Mapping[str, Any]]) -> pd.DataFrame:
+    """Control-plane calls judged one by one (each with ``changes``, ``event_name``,
+    ``event_time`` and ``request_id``) as finding rows: one per (bucket, source, principal),
+    their changes and operations listed once each, no bytes."""
+    import pandas as pd
+
+    columns = ["bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "changes", "operation_names", "sample_request_ids"]
+    if not calls:
+        return pd.DataFrame(columns=columns)
+    keys = ["bucket", "source_ip", "principal"]
+    out = []
+    for key, group in pd.DataFrame(calls).groupby(keys, dropna=False, sort=True):
+        out.append(
+            {
+                **dict(zip(keys, key)),
+                "first_seen": group["event_time"].min(),
+                "last_seen": group["event_time"].max(),
+                "event_count": len(group),
+                "bytes": 0,
+                "changes": "; ".join(dict.fromkeys("; ".join(group["changes"]).split("; "))),
+                "operation_names": ", ".join(sorted(set(group["event_name"]))),
+                "sample_request_ids": list(dict.fromkeys(group["request_id"].dropna()))[:10],
+            }
+        )
+    return pd.DataFrame(out, columns=columns)

@@ -120,7 +120,7 @@ def made_public(rows: Any, values: Mapping[str, Any], config: Any) -> Any:
     """bucket_made_public's analysis: each call's changes (policies read here), then one
     finding row per (bucket, source, principal). On a bucket public by design (profile
     ``public_site``) only a grant to another account is reported."""
-    import pandas as pd
+    from s3forensics.detections.base import calls_by_actor
 
     public = set(values.get("public_buckets") or config.public_buckets())
     own = {*config.own_accounts}
@@ -138,20 +138,4 @@ def made_public(rows: Any, values: Mapping[str, Any], config: Any) -> Any:
             found = [f for f in found if f.startswith("policy grants account")]
         if found:
             kept.append({**row, "changes": "; ".join(found)})
-    columns = ["bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "changes", "operation_names", "sample_request_ids"]
-    if not kept:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(kept)
-    out = []
-    for key, group in frame.groupby(["bucket", "source_ip", "principal"], dropna=False, sort=True):
-        out.append(
-            {
-                "bucket": key[0], "source_ip": key[1], "principal": key[2],
-                "first_seen": group["event_time"].min(), "last_seen": group["event_time"].max(),
-                "event_count": len(group), "bytes": 0,
-                "changes": "; ".join(dict.fromkeys("; ".join(group["changes"]).split("; "))),
-                "operation_names": ", ".join(sorted(set(group["event_name"]))),
-                "sample_request_ids": list(dict.fromkeys(group["request_id"].dropna()))[:10],
-            }
-        )
-    return pd.DataFrame(out, columns=columns)
+    return calls_by_actor(kept)

@@ -30,6 +30,7 @@ from s3forensics.detections.base import (
     Case,
     Detection,
     access,
+    calls_by_actor,
     run_finding,
     trail,
 )
@@ -92,25 +93,7 @@ def weakened(rows: pd.DataFrame, values: Mapping[str, Any], config: DetectionCon
         found = changes(str(row.get("event_name")), params, int(values["max_days"]))
         if found:
             kept.append({**row, "changes": "; ".join(found)})
-    columns = ["bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "changes", "sample_request_ids"]
-    if not kept:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(kept)
-    keys = ["bucket", "source_ip", "principal"]
-    out = []
-    for key, group in frame.groupby(keys, dropna=False, sort=True):
-        out.append(
-            {
-                **dict(zip(keys, key)),
-                "first_seen": group["event_time"].min(),
-                "last_seen": group["event_time"].max(),
-                "event_count": len(group),
-                "bytes": 0,
-                "changes": "; ".join(dict.fromkeys("; ".join(group["changes"]).split("; "))),
-                "sample_request_ids": list(dict.fromkeys(group["request_id"].dropna()))[:10],
-            }
-        )
-    return pd.DataFrame(out, columns=columns)
+    return calls_by_actor(kept)
 
 
 def _versioning(status: str | None = None, mfa: str | None = None) -> str:
