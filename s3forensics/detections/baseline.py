@@ -98,7 +98,10 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
     """
     start, end = pd.Timestamp(values["start"]), pd.Timestamp(values["end"])
     history_start = start - pd.Timedelta(days=int(values["lookback_days"]))
-    columns = ["bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "metrics", "peak_requests", "median_requests", "peak_z", "hours", "baseline"]
+    columns = [
+        "bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "metrics", "peak_requests",
+        "median_requests", "peak_z", "hours", "baseline", "top_source", "top_source_share",
+    ]
     if hourly.empty:
         return pd.DataFrame(columns=columns)
     data_start = pd.to_datetime(hourly["hour"], utc=True).min()
@@ -117,10 +120,12 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
         run_id = (part["hour"].diff() != pd.Timedelta(hours=1)).cumsum()
         for _, run in part.groupby(run_id):
             metrics = [name for name, flag in (("requests", run["hot_requests"].any()), ("bytes", run["hot_bytes"].any())) if flag]
+            source, share = _top_source(hourly, bucket, run["hour"], int(run["requests"].sum()))
             rows.append(
                 {
                     "bucket": bucket,
-                    "source_ip": None,
+                    # The finding names its actor when one address made most of the run's requests.
+                    "source_ip": source if share >= TOP_SOURCE_SHARE else None,
                     "principal": None,
                     "first_seen": run["hour"].min(),
                     "last_seen": run["hour"].max() + pd.Timedelta(hours=1) - pd.Timedelta(microseconds=1),
@@ -132,9 +137,29 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
                     "peak_z": round(float(np.nanmax(run[["requests_z", "bytes_z"]].to_numpy())), 1),
                     "hours": len(run),
                     "baseline": str(run["baseline"].iloc[0]),
+                    "top_source": source,
+                    "top_source_share": f"{share:.0%}",
                 }
             )
     return pd.DataFrame(rows, columns=columns)
+
+
+#: Share of a run's requests from one address above which the finding names that address.
+TOP_SOURCE_SHARE = 0.5
+
+
+def _top_source(hourly: pd.DataFrame, bucket: str, hours: pd.Series, total: int) -> tuple[str | None, float]:
+    """The address with most requests over the run's hours (from each hour's busiest) and its
+    share of the run's requests."""
+    if "top_source" not in hourly.columns or total <= 0:
+        return None, 0.0
+    stamps = pd.to_datetime(hourly["hour"], utc=True)
+    rows = hourly[(hourly["bucket"] == bucket) & stamps.isin(pd.to_datetime(hours, utc=True))]
+    if rows.empty:
+        return None, 0.0
+    counts = rows.groupby("top_source")["top_source_requests"].sum().sort_index().sort_values(ascending=False, kind="stable")
+    source = str(counts.index[0])
+    return (None if source == "-" else source), float(counts.iloc[0]) / total
 
 
 def _steady(days: int, per_hour: int, **fields: Any) -> tuple[dict[str, Any], ...]:
@@ -150,6 +175,8 @@ _PER_HOUR = 40
 _STEADY = _steady(4, _PER_HOUR, bucket=CASE_DATA)
 #: The spike: requests one a second from 14:00 (41 min 40 s) on the window's day, on top of that hour's steady ones.
 _SPIKE, _SPIKE_AT = 2500, CASE_START + dt.timedelta(hours=14)
+#: The address of the flood (a documentation address, RFC 5737).
+_FLOODER = "203.0.113.90"
 
 BASELINE_DEVIATION = Detection(
     id="baseline_deviation",
@@ -157,7 +184,7 @@ BASELINE_DEVIATION = Detection(
     severity="medium",
     technique="T1530 Data from Cloud Storage",
     sources=("s3_access",),
-    summary="{bucket}: {metrics} {peak_requests} requests in its busiest hour vs a median of {median_requests} ({baseline} baseline, z={peak_z}) over {hours} hour(s), {bytes_h} sent",
+    summary="{bucket}: {metrics} {peak_requests} requests in its busiest hour vs a median of {median_requests} ({baseline} baseline, z={peak_z}) over {hours} hour(s), {bytes_h} sent; busiest source {top_source} ({top_source_share} of the requests)",
     runbook=(
         "Open the hours in question with s3_access__top_remote_ips and s3_access__top_requesters; "
         "a single dominant IP or principal points at a flood or an exfiltration (see the other "
@@ -180,8 +207,26 @@ BASELINE_DEVIATION = Detection(
         Case(
             "hour_far_above_baseline",
             True,
-            s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="SPIKE{i}"),
-            # One hot hour, reported as the whole hour; the bytes stay under min_bytes but are reported.
+            s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="SPIKE{i}", remote_ip=_FLOODER),
+            # One hot hour, reported as the whole hour; the bytes stay under min_bytes but are
+            # reported; the address that made 98% of the hour's requests is named.
+            expect=(
+                finding(
+                    bucket=CASE_DATA,
+                    source_ip=_FLOODER,
+                    principal=None,
+                    first_seen=_SPIKE_AT,
+                    last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+                    event_count=_PER_HOUR + _SPIKE,
+                    bytes=(_PER_HOUR + _SPIKE) * CASE_BYTES,
+                ),
+            ),
+        ),
+        Case(
+            "hour_far_above_baseline_from_many_addresses",
+            True,
+            s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="WIDE{i}", remote_ip=lambda i: f"203.0.113.{i % 200 + 1}"),
+            # No address made most of it (a viral link): the finding names none.
             expect=(
                 finding(
                     bucket=CASE_DATA,

@@ -1,20 +1,41 @@
+WITH per_source AS (
+  SELECT
+    bucket,
+    DATE_TRUNC('HOUR', time) AS hour,
+    COALESCE(remote_ip, '-') AS source,
+    COUNT(*) AS requests,
+    COUNT_IF(http_status >= 400 AND http_status < 500) AS errors_4xx,
+    SUM(COALESCE(bytes_sent, 0)) AS bytes
+  FROM (
+    SELECT
+      *
+    FROM s3forensics.s3_access
+    WHERE
+      "date" BETWEEN '2026/11/16' AND '2026/11/22'
+  ) AS s3_access
+  WHERE
+    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    bucket,
+    DATE_TRUNC('HOUR', time),
+    COALESCE(remote_ip, '-')
+), ranked AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour /* The busiest source of the hour; ties go to the smallest address, on both engines. */
+  FROM per_source
+)
 SELECT
   bucket,
-  DATE_TRUNC('HOUR', time) AS hour,
-  COUNT(*) AS requests,
-  COUNT_IF(http_status >= 400 AND http_status < 500) AS errors_4xx,
-  SUM(COALESCE(bytes_sent, 0)) AS bytes,
-  APPROX_DISTINCT(remote_ip) AS distinct_ips
-FROM (
-  SELECT
-    *
-  FROM s3forensics.s3_access
-  WHERE
-    "date" BETWEEN '2026/11/16' AND '2026/11/22'
-) AS s3_access
-WHERE
-  time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
-  AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+  hour,
+  SUM(requests) AS requests,
+  SUM(errors_4xx) AS errors_4xx,
+  SUM(bytes) AS bytes,
+  COUNT(*) AS distinct_ips,
+  MAX(CASE WHEN rank_in_hour = 1 THEN source END) AS top_source,
+  MAX(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests
+FROM ranked
 GROUP BY
   bucket,
-  DATE_TRUNC('HOUR', time)
+  hour
