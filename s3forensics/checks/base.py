@@ -169,6 +169,8 @@ class Context:
         self._cache: dict[Any, tuple[bool, Any]] = {}
         #: every ``(service, operation)`` called, for tests and the IAM policy.
         self.calls: list[tuple[str, str]] = []
+        #: what made calls impossible: None -> no credentials; an endpoint URL -> unreachable.
+        self._dead: dict[Any, CheckUnavailable] = {}
 
     # -- clients -----------------------------------------------------------------
     def client(self, service: str, region: str | None = None) -> Any:
@@ -197,18 +199,36 @@ class Context:
         pascal = _pascal(operation)
         self.calls.append((service, pascal))
         client = self.client(service, region)
+        self._fail_fast(client)
         try:
             response = getattr(client, operation)(**params)
         except Exception as exc:
-            raise _classify(exc, service, pascal, region or self.region) from exc
+            raise self._remember(_classify(exc, service, pascal, region or self.region), exc, client) from exc
         response.pop("ResponseMetadata", None)
         return response
+
+    def _fail_fast(self, client: Any) -> None:
+        """Raise at once what an earlier call learnt: no credentials at all, or this client's
+        endpoint unreachable (every call would wait out its retries again; one endpoint
+        serves every service under AWS_ENDPOINT_URL)."""
+        known = self._dead.get(None) or self._dead.get(_endpoint(client))
+        if known is not None:
+            raise CheckUnavailable(str(known), known.permission)
+
+    def _remember(self, problem: BaseException, exc: BaseException, client: Any) -> BaseException:
+        kind = classify(exc)
+        if isinstance(problem, CheckUnavailable) and kind is Problem.NO_CREDENTIALS:
+            self._dead[None] = problem
+        elif isinstance(problem, CheckUnavailable) and kind is Problem.UNREACHABLE:
+            self._dead[_endpoint(client)] = problem
+        return problem
 
     def paginate(self, service: str, operation: str, key: str, region: str | None = None, **params: Any) -> list[Any]:
         """All items under ``key`` across pages (or the single response when unpaginated)."""
         pascal = _pascal(operation)
         self.calls.append((service, pascal))
         client = self.client(service, region)
+        self._fail_fast(client)
         items: list[Any] = []
         try:
             if client.can_paginate(operation):
@@ -217,7 +237,7 @@ class Context:
             else:
                 items.extend(getattr(client, operation)(**params).get(key) or [])
         except Exception as exc:
-            raise _classify(exc, service, pascal, region or self.region) from exc
+            raise self._remember(_classify(exc, service, pascal, region or self.region), exc, client) from exc
         return items
 
     def cached(self, key: Any, fn: Callable[[], Any]) -> Any:
@@ -262,6 +282,11 @@ def _strip_account_prefix_on_ip_endpoints(client: Any) -> None:
             request.url = request.url.replace(f"//{parts.hostname.split('.', 1)[0]}.{host}", f"//{host}", 1)
 
     client.meta.events.register("before-send.s3-control", strip)
+
+
+def _endpoint(client: Any) -> str:
+    """The URL a client calls (one per service and region on AWS; one for all under AWS_ENDPOINT_URL)."""
+    return str(getattr(getattr(client, "meta", None), "endpoint_url", "") or id(client))
 
 
 def _classify(exc: BaseException, service: str, operation: str, region: str) -> BaseException:

@@ -19,6 +19,10 @@ from s3forensics.errors import ConfigError
 def _stubbed(service: str) -> tuple[Context, Stubber]:
     session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1")
     ctx = Context(session, max_attempts=1)
+    # The account id is known: the run reaches only the stubbed service (the offline chain's
+    # dead endpoint would otherwise answer the STS call, and the context then knows that
+    # endpoint, the stubbed client's too, is unreachable).
+    ctx._cache["account_id"] = (True, "111122223333")
     stub = Stubber(ctx.client(service))
     stub.activate()
     return ctx, stub
