@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,15 +80,16 @@ def client(service: str, session: Any | None, **kwargs: Any) -> Any:
 
 
 
-def read_or_absent(what: str, name: str, call: Callable[[], Any], absent: str | None = None) -> Any:
-    """``call()``; None when AWS answers with the code ``absent`` (nothing configured), and an
-    ActionError naming ``what`` and ``name`` for any other failure."""
+def read_or_absent(what: str, name: str, call: Callable[[], Any], absent: str | Collection[str] | None = None) -> Any:
+    """``call()``; None when AWS answers with the code ``absent`` (or one of the codes: nothing
+    configured), and an ActionError naming ``what`` and ``name`` for any other failure."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    codes = {absent} if isinstance(absent, str) else set(absent or ())
     try:
         return call()
     except ClientError as exc:
-        if absent is not None and aws.error_code(exc) == absent:
+        if aws.error_code(exc) in codes:
             return None
         raise aws_error(what, name, exc) from exc
     except BotoCoreError as exc:

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from s3forensics import aws
-from s3forensics.actions.kinds import ApiCall, ResourceKind, aws_error, client
+from s3forensics.actions.kinds import ApiCall, ResourceKind, client, read_or_absent
 from s3forensics.errors import ActionError
 
 #: ``(service, read operation)`` -> the error codes that mean "not configured" (the state
@@ -43,17 +42,12 @@ def call(session: Any, api: ApiCall, what: str = "") -> dict[str, Any] | None:
     Raises:
         ActionError: any other failure, naming the call and ``what`` it was about.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        response = getattr(client(api.service, session, region_name=api.region), api.operation)(**dict(api.params))
-    except ClientError as exc:
-        if aws.error_code(exc) in ABSENT_CODES.get((api.service, api.operation), ()):
-            return None
-        raise aws_error(f"{api.describe()} for", what or api.service, exc) from exc
-    except BotoCoreError as exc:
-        raise aws_error(f"{api.describe()} for", what or api.service, exc) from exc
-    response.pop("ResponseMetadata", None)
+    method = getattr(client(api.service, session, region_name=api.region), api.operation)
+    response = read_or_absent(
+        f"{api.describe()} for", what or api.service, lambda: method(**dict(api.params)), ABSENT_CODES.get((api.service, api.operation))
+    )
+    if response is not None:
+        response.pop("ResponseMetadata", None)
     return response
 
 

@@ -178,6 +178,19 @@ _SPIKE, _SPIKE_AT = 2500, CASE_START + dt.timedelta(hours=14)
 #: The address of the flood (a documentation address, RFC 5737).
 _FLOODER = "203.0.113.90"
 
+def _spike_hour(source_ip: str | None) -> dict[str, Any]:
+    """The finding of the spike's hour (steady and spike requests together), naming ``source_ip``."""
+    return finding(
+        bucket=CASE_DATA,
+        source_ip=source_ip,
+        principal=None,
+        first_seen=_SPIKE_AT,
+        last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+        event_count=_PER_HOUR + _SPIKE,
+        bytes=(_PER_HOUR + _SPIKE) * CASE_BYTES,
+    )
+
+
 BASELINE_DEVIATION = Detection(
     id="baseline_deviation",
     title="Bucket activity far above its hour-of-week baseline",
@@ -210,34 +223,14 @@ BASELINE_DEVIATION = Detection(
             s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="SPIKE{i}", remote_ip=_FLOODER),
             # One hot hour, reported as the whole hour; the bytes stay under min_bytes but are
             # reported; the address that made 98% of the hour's requests is named.
-            expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=_FLOODER,
-                    principal=None,
-                    first_seen=_SPIKE_AT,
-                    last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
-                    event_count=_PER_HOUR + _SPIKE,
-                    bytes=(_PER_HOUR + _SPIKE) * CASE_BYTES,
-                ),
-            ),
+            expect=(_spike_hour(source_ip=_FLOODER),),
         ),
         Case(
             "hour_far_above_baseline_from_many_addresses",
             True,
             s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="WIDE{i}", remote_ip=lambda i: f"203.0.113.{i % 200 + 1}"),
             # No address made most of it (a viral link): the finding names none.
-            expect=(
-                finding(
-                    bucket=CASE_DATA,
-                    source_ip=None,
-                    principal=None,
-                    first_seen=_SPIKE_AT,
-                    last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
-                    event_count=_PER_HOUR + _SPIKE,
-                    bytes=(_PER_HOUR + _SPIKE) * CASE_BYTES,
-                ),
-            ),
+            expect=(_spike_hour(source_ip=None),),
         ),
         Case(
             "busy_hour_below_floor",
