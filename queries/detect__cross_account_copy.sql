@@ -23,7 +23,13 @@ WITH trail AS (
 ),
 moves AS (
     SELECT
-        bucket_name AS bucket,
+        -- A copy names the destination as bucketName; the bucket the data left is the copy
+        -- source (x-amz-copy-source: "[/]bucket/key", maybe URL-encoded).
+        CASE
+            WHEN event_name IN ('CopyObject', 'UploadPartCopy') AND foreign_resource_account IS NOT NULL
+                THEN coalesce(nullif(regexp_extract(request_parameters, '"x-amz-copy-source"\s*:\s*"/?([^/"%]+)', 1), ''), bucket_name)
+            ELSE bucket_name
+        END AS bucket,
         source_ip_address AS source_ip,
         coalesce(user_identity_arn, user_identity_account_id) AS principal,
         CASE

@@ -20,6 +20,10 @@ WITH reads AS (
     WHERE time >= :start
       AND time < :end
       AND bytes_sent > 0
+      -- CloudFront filling its edge caches (origin access control signs as the service; an
+      -- origin access identity is a CloudFront user): the bytes go to the CDN, not a person.
+      AND coalesce(requester, '') <> 'svc:cloudfront.amazonaws.com'
+      AND coalesce(requester, '') NOT LIKE '%CloudFront Origin Access Identity%'
       AND NOT contains(:allow_principals, coalesce(requester, ''))
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),

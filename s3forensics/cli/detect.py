@@ -65,6 +65,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--list", action="store_true", help="list the detections and their parameters, and exit")
     parser.add_argument("--evaluate", action="store_true", help="score the catalogue on the demo world (exit 1 if a scenario is missed)")
     parser.add_argument("--demo-dir", type=Path, help="with --evaluate: an existing demo world (default: generate one)")
+    parser.add_argument(
+        "--shape",
+        action="append",
+        metavar="SHAPE",
+        help="with --evaluate: score a generated world of this shape (website, downloads, data_platform, cloudfront, "
+        "or all) with no profile or allowlist, instead of the demo world; repeatable",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -145,26 +152,55 @@ def check_params(params: dict[str, dict[str, str]], config: Any, only: list[str]
         resolve_params(detection, overrides, config)
 
 
+def _score_lines(result: Any) -> list[str]:
+    lines = []
+    for s in result.scenarios:
+        status = "FOUND " if s.found else "MISSED"
+        extra = f" (expected but silent: {', '.join(s.missing)})" if s.missing else ""
+        lines.append(f"{status} {s.id:<22} by {', '.join(s.found_by) or '-'}{extra}")
+    lines.append(f"false positives: {len(result.false_positives)} finding(s) over {result.days:g} day(s) = {result.false_positives_per_day:.2f}/day")
+    for row in result.false_positives.to_dict("records"):
+        lines.append(f"  FP {row['detection_id']}: {row['summary']}")
+    for detection_id, message in result.run.errors.items():
+        lines.append(f"  error {detection_id}: {message}")
+    return lines
+
+
+def _evaluate_shapes(args: argparse.Namespace, params: dict[str, dict[str, Any]]) -> int:
+    from s3forensics.lab.demo.shapes import SHAPES
+    from s3forensics.lab.evaluate import evaluate_shape
+
+    wanted = list(SHAPES) if "all" in args.shape else list(dict.fromkeys(args.shape))
+    unknown = [s for s in wanted if s not in SHAPES]
+    if unknown:
+        raise ParameterError(f"--shape {unknown[0]}: unknown shape; choose from {', '.join(SHAPES)} or all")
+    results = {shape: evaluate_shape(shape, params=params or None) for shape in wanted}
+    if args.format == "json":
+        shapes = {k: {"title": SHAPES[k].title, **r.to_dict()} for k, r in results.items()}
+        _emit(json.dumps({"shapes": shapes}, indent=2) + "\n", args.output)
+    else:
+        lines = [f"{'shape':<14} {'incidents found':>15} {'false alarms':>12} {'per day':>8}"]
+        for shape, r in results.items():
+            found = sum(s.found and not s.missing for s in r.scenarios)
+            lines.append(f"{shape:<14} {f'{found}/{len(r.scenarios)}':>15} {len(r.false_positives):>12} {r.false_positives_per_day:>8.2f}")
+        for shape, r in results.items():
+            lines += ["", f"== {shape}: {SHAPES[shape].title}", *_score_lines(r)]
+        _emit("\n".join(lines) + "\n", args.output)
+    return 0 if all(r.all_found for r in results.values()) else 1
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from s3forensics.lab.evaluate import evaluate
 
     params = _params(args.param)
     check_params(params, _config(args))
+    if args.shape:
+        return _evaluate_shapes(args, params)
     result = evaluate(args.demo_dir, params=params or None)
     if args.format == "json":
         _emit(json.dumps(result.to_dict(), indent=2) + "\n", args.output)
     else:
-        lines = []
-        for s in result.scenarios:
-            status = "FOUND " if s.found else "MISSED"
-            extra = f" (expected but silent: {', '.join(s.missing)})" if s.missing else ""
-            lines.append(f"{status} {s.id:<22} by {', '.join(s.found_by) or '-'}{extra}")
-        lines.append(f"false positives: {len(result.false_positives)} finding(s) over {result.days:g} day(s) = {result.false_positives_per_day:.2f}/day")
-        for row in result.false_positives.to_dict("records"):
-            lines.append(f"  FP {row['detection_id']}: {row['summary']}")
-        for detection_id, message in result.run.errors.items():
-            lines.append(f"  error {detection_id}: {message}")
-        _emit("\n".join(lines) + "\n", args.output)
+        _emit("\n".join(_score_lines(result)) + "\n", args.output)
     return 0 if result.all_found else 1
 
 

@@ -168,6 +168,15 @@ LOGGING_EVASION = Detection(
     ),
 )
 
+_DROP_BUCKET = "drop-bucket-of-another-account"
+
+
+def _copy_into_drop(i: int) -> str:
+    """CopyObject's requestParameters: the destination as bucketName, the source as x-amz-copy-source."""
+    key = f"exports/part-{i}.parquet"
+    return json.dumps({"bucketName": _DROP_BUCKET, "key": key, "x-amz-copy-source": f"{CASE_DATA}/{key}"})
+
+
 CROSS_ACCOUNT_COPY = Detection(
     id="cross_account_copy",
     title="Data copied or replicated to another account",
@@ -219,6 +228,17 @@ CROSS_ACCOUNT_COPY = Detection(
             cloudtrail=trail(
                 _FOREIGN_READS, event_name="CopyObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet",
                 resource_account_ids=[CASE_ACCOUNT, None, _FOREIGN, None],
+            ),
+            expect=(run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),),
+        ),
+        # As CloudTrail records it: bucketName is the destination, x-amz-copy-source names the
+        # bucket the data left (S3 API reference, CopyObject); the finding names that bucket.
+        Case(
+            "copied_into_a_foreign_bucket_named_as_destination",
+            True,
+            cloudtrail=trail(
+                _FOREIGN_READS, event_name="CopyObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet",
+                bucket_name=_DROP_BUCKET, resource_account_ids=[CASE_ACCOUNT, None, _FOREIGN, None], request_parameters=_copy_into_drop,
             ),
             expect=(run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),),
         ),

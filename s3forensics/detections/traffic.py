@@ -150,6 +150,15 @@ LARGE_EGRESS = Detection(
         ),
         Case("same_volume_from_public_site", False, s3_access=access(600, bucket=CASE_SITE, bytes_sent=_MIB, object_size=_MIB)),
         Case("spread_over_many_hours", False, s3_access=access(600, every=dt.timedelta(seconds=30), requester=_ROLE, bytes_sent=_MIB, object_size=_MIB)),
+        # CloudFront filling its caches from an origin (origin access control signs as the
+        # service principal, CloudFront developer guide): the bytes go to the CDN.
+        Case(
+            "cloudfront_cache_fill_from_its_origin",
+            False,
+            s3_access=access(
+                _EXPORTS, requester="svc:cloudfront.amazonaws.com", remote_ip="198.51.100.170", user_agent="Amazon CloudFront", bytes_sent=_MIB, object_size=_MIB
+            ),
+        ),
     ),
 )
 

@@ -170,6 +170,24 @@ def load_demo_world(demo_dir: Path) -> tuple[dict[str, Any], dict[str, pd.DataFr
     return truth, frames
 
 
+def evaluate_shape(
+    shape_id: str,
+    *,
+    days: int = 3,
+    seed: int = 7,
+    config: DetectionConfig | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Evaluation:
+    """Generate one benign world shape (``lab.demo.shapes``) with its incidents and score the
+    catalogue on it, as a new user would run it: no profile, allowlist or account given
+    unless ``config`` says otherwise."""
+    from s3forensics.lab.demo.shapes import generate_shape
+
+    with tempfile.TemporaryDirectory(prefix=f"s3f-shape-{shape_id}-") as tmp:
+        generate_shape(shape_id, tmp, days=days, seed=seed)
+        return evaluate(tmp, config=config or DetectionConfig(), params=params)
+
+
 def evaluate(demo_dir: str | Path | None = None, *, config: DetectionConfig | None = None, params: Mapping[str, Mapping[str, Any]] | None = None) -> Evaluation:
     """Run every detection on the demo world and score it.
 

@@ -89,8 +89,8 @@ def generate(out_dir: str | Path, days: int = 7, seed: int = 7, start: str | dat
     out.mkdir(parents=True, exist_ok=True)
     for bucket in (world.LOG_BUCKET, world.TRAIL_BUCKET):
         shutil.rmtree(out / bucket, ignore_errors=True)
-    access = _write_access_logs(ctx, out)
-    trail = _write_trail(ctx, out)
+    access = write_access_logs(ctx, out, _SOURCE_BUCKET_PREFIX, _PARTITIONED, {world.ARCHIVE_BUCKET: ctx.archive_logging_off})
+    trail = write_trail(ctx, out)
     truth = {
         "seed": seed,
         "start": fakes.iso(t0),
@@ -118,24 +118,46 @@ def generate(out_dir: str | Path, days: int = 7, seed: int = 7, start: str | dat
 # --- server access logs -------------------------------------------------------------
 
 
-def access_log_key(bucket: str, delivered: datetime, event_day: date, suffix: str) -> str:
-    """Key of a server access log object in the log bucket, in the bucket's layout."""
+def access_log_key(
+    bucket: str, delivered: datetime, event_day: date, suffix: str, prefix: str | None = None, partitioned: bool | None = None
+) -> str:
+    """Key of a server access log object in the log bucket, in the bucket's layout (the demo
+    buckets' own when ``prefix`` and ``partitioned`` are not given)."""
     name = f"{delivered:%Y-%m-%d-%H-%M-%S}-{suffix}"
-    prefix = _SOURCE_BUCKET_PREFIX[bucket]
-    if bucket in _PARTITIONED:
+    prefix = _SOURCE_BUCKET_PREFIX[bucket] if prefix is None else prefix
+    if (bucket in _PARTITIONED) if partitioned is None else partitioned:
         return f"{prefix}{world.ACCOUNT_ID}/{world.REGION}/{bucket}/{event_day:%Y/%m/%d}/{name}"
     return prefix + name
 
 
-def _write_access_logs(ctx: Any, out: Path) -> dict[str, tuple[int, int]]:
+def write_access_logs(
+    ctx: Any,
+    out: Path,
+    prefixes: dict[str, str],
+    partitioned: frozenset[str] = frozenset(),
+    logging_off: dict[str, datetime | None] | None = None,
+) -> dict[str, tuple[int, int]]:
+    """Write the sink's access log rows of each bucket in ``prefixes`` as S3 delivers them.
+
+    Args:
+        ctx: the world's context (``start``, ``sink``, ``rng``).
+        out: the world's folder; objects go under ``<out>/<log bucket>/<prefix>``.
+        prefixes: source bucket -> log prefix.
+        partitioned: buckets whose logs use the date-partitioned layout.
+        logging_off: bucket -> when its logging stops (nothing logged after).
+
+    Returns:
+        bucket -> (objects written, lines written).
+    """
     written: dict[str, tuple[int, int]] = {}
     period = ACCESS_LOG_PERIOD.total_seconds()
     origin = ctx.start.timestamp()
-    for bucket in _SOURCE_BUCKET_PREFIX:
+    for bucket, log_prefix in prefixes.items():
         records = ctx.sink.access.get(bucket, [])
-        if bucket == world.ARCHIVE_BUCKET and ctx.archive_logging_off is not None:
+        cutoff = (logging_off or {}).get(bucket)
+        if cutoff is not None:
             # Nothing is logged once logging is off (the incident's own last line is before).
-            records = [r for r in records if r["time"] <= ctx.archive_logging_off]
+            records = [r for r in records if r["time"] <= cutoff]
         rng = ctx.rng(f"delivery:{bucket}")
         windows: dict[int, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
         for record in records:
@@ -147,7 +169,7 @@ def _write_access_logs(ctx: Any, out: Path) -> dict[str, tuple[int, int]]:
             rows = sorted(windows[index], key=lambda pair: pair[0])
             window_start = ctx.start + index * ACCESS_LOG_PERIOD
             delivered = window_start + ACCESS_LOG_PERIOD + timedelta(seconds=rng.randrange(40, 600))
-            key = access_log_key(bucket, delivered, window_start.date(), fakes.log_suffix(rng))
+            key = access_log_key(bucket, delivered, window_start.date(), fakes.log_suffix(rng), log_prefix, bucket in partitioned)
             path = out / world.LOG_BUCKET / key
             path.parent.mkdir(parents=True, exist_ok=True)
             text = "".join(format_line(record) + "\n" for _, record in rows)
@@ -181,7 +203,8 @@ def _gzip(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def _write_trail(ctx: Any, out: Path) -> dict[str, int]:
+def write_trail(ctx: Any, out: Path) -> dict[str, int]:
+    """Write the sink's CloudTrail events as five-minute files, with a couple of digests."""
     rng = ctx.rng("delivery:cloudtrail")
     period = TRAIL_PERIOD.total_seconds()
     origin = ctx.start.timestamp()

@@ -15,7 +15,18 @@ WITH trail AS (
     AND NULLIF(error_code, '') IS NULL
 ), moves AS (
   SELECT
-    bucket_name AS bucket,
+    CASE
+      WHEN event_name IN ('CopyObject', 'UploadPartCopy')
+      AND NOT foreign_resource_account IS NULL
+      THEN COALESCE(
+        NULLIF(
+          REGEXP_EXTRACT(request_parameters, '"x-amz-copy-source"\s*:\s*"/?([^/"%]+)', 1),
+          ''
+        ),
+        bucket_name
+      )
+      ELSE bucket_name
+    END AS bucket, /* A copy names the destination as bucketName; the bucket the data left is the copy */ /* source (x-amz-copy-source: "[/]bucket/key", maybe URL-encoded). */
     source_ip_address AS source_ip,
     COALESCE(user_identity_arn, user_identity_account_id) AS principal,
     CASE

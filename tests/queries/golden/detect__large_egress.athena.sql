@@ -23,6 +23,8 @@ WITH reads AS (
     time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND bytes_sent > 0
+    AND /* CloudFront filling its edge caches (origin access control signs as the service; an */ /* origin access identity is a CloudFront user): the bytes go to the CDN, not a person. */ COALESCE(requester, '') <> 'svc:cloudfront.amazonaws.com'
+    AND COALESCE(requester, '') NOT LIKE '%CloudFront Origin Access Identity%'
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
 ), totals /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
