@@ -1,9 +1,10 @@
--- description: Large egress: bytes sent to one IP and principal from one bucket in one period (data leakage).
+-- description: Large egress: bytes sent to one IP and principal from one bucket in one period (data leakage). A routine job is not reported: the same role (any session) from the same place (the same address, or any private address) heavy at the same hour of day, within an hour, on another day of the lookback or window.
 -- sources: s3_access
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_bytes: bigint = 268435456 -- bytes to one source in one period that count as large egress (private buckets)
 -- param min_bytes_public: bigint = 2147483648 -- the same threshold on buckets public by design (a site serves bytes)
 -- param public_buckets: array(varchar) = [] -- buckets with profile public_site
+-- param lookback_days: integer = 14 -- history searched for the same heavy transfer on other days, in days before start
 -- param allow_principals: array(varchar) = [] -- requester ARNs never reported
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
 WITH reads AS (
@@ -17,7 +18,7 @@ WITH reads AS (
         time,
         from_unixtime(floor(to_unixtime(time) / (:period_minutes * 60)) * (:period_minutes * 60)) AS period
     FROM s3_access
-    WHERE time >= :start
+    WHERE time >= date_add('day', -:lookback_days, :start)
       AND time < :end
       AND bytes_sent > 0
       -- CloudFront filling its edge caches (origin access control signs as the service; an
@@ -28,11 +29,36 @@ WITH reads AS (
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),
 -- First the sums alone (cheap), then details only for the few heavy periods.
-totals AS (
-    SELECT bucket, remote_ip, principal_key, period
+all_heavy AS (
+    SELECT
+        bucket,
+        remote_ip,
+        principal_key,
+        period,
+        -- Who and from where, for routine jobs: a role whatever its session, from its own
+        -- address or from any private (VPC) address.
+        coalesce(nullif(regexp_extract(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), principal_key) AS actor,
+        CASE
+            WHEN regexp_like(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
+            ELSE remote_ip
+        END AS place
     FROM reads
     GROUP BY bucket, remote_ip, principal_key, period
     HAVING sum(bytes_sent) >= CASE WHEN contains(:public_buckets, bucket) THEN :min_bytes_public ELSE :min_bytes END
+),
+totals AS (
+    SELECT h.bucket, h.remote_ip, h.principal_key, h.period
+    FROM all_heavy AS h
+    WHERE h.period >= date_add('minute', -:period_minutes, :start)
+      AND NOT EXISTS (
+          SELECT 1
+          FROM all_heavy AS o
+          WHERE o.bucket = h.bucket
+            AND o.actor = h.actor
+            AND o.place = h.place
+            AND date_trunc('day', o.period) <> date_trunc('day', h.period)
+            AND abs(((hour(o.period) * 60 + minute(o.period)) - (hour(h.period) * 60 + minute(h.period)) + 720 + 1440) % 1440 - 720) <= 60
+      )
 ),
 heavy AS (
     SELECT
@@ -51,6 +77,7 @@ heavy AS (
     FROM reads AS r
     JOIN totals AS t
         ON r.bucket = t.bucket AND r.remote_ip = t.remote_ip AND r.principal_key = t.principal_key AND r.period = t.period
+    WHERE r.time >= :start
     GROUP BY r.bucket, r.remote_ip, r.principal_key, r.period
 )
 SELECT

@@ -1,7 +1,8 @@
--- description: Mass deletion: many object deletes from one source in one period, or a bucket deletion (lifecycle rules that expire objects: recovery_weakened).
+-- description: Mass deletion: many object deletes from one source in one period, or a bucket deletion (lifecycle rules that expire objects: recovery_weakened). A routine job is not reported: the same role (any session) from the same place (the same address, or any private address) deleting as many at the same hour of day, within an hour, on another day of the lookback or window.
 -- sources: s3_access, cloudtrail
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
 -- param min_deletes: integer = 50 -- fewest deleted objects (access log) or delete calls (CloudTrail) from one source in one period
+-- param lookback_days: integer = 14 -- history searched for the same deletes on other days, in days before start
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
 WITH deletes AS (
@@ -16,7 +17,7 @@ WITH deletes AS (
         time,
         coalesce(object_size, 0) AS size
     FROM s3_access
-    WHERE time >= :start
+    WHERE time >= date_add('day', -:lookback_days, :start)
       AND time < :end
       AND operation IN ('REST.DELETE.OBJECT', 'BATCH.DELETE.OBJECT', 'REST.DELETE.BUCKET')
       AND (http_status < 300 OR http_status IS NULL)
@@ -34,7 +35,7 @@ WITH deletes AS (
         event_time AS time,
         CAST(0 AS bigint) AS size
     FROM cloudtrail
-    WHERE event_time >= :start
+    WHERE event_time >= date_add('day', -:lookback_days, :start)
       AND event_time < :end
       AND event_source = 's3.amazonaws.com'
       AND nullif(error_code, '') IS NULL
@@ -63,6 +64,38 @@ periods AS (
     GROUP BY 1, 2, 3, 4, 5
     HAVING count(*) >= :min_deletes
         OR count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) > 0
+),
+placed AS (
+    SELECT
+        *,
+        -- Who and from where, for routine jobs: a role whatever its session, from its own
+        -- address or from any private (VPC) address.
+        coalesce(nullif(regexp_extract(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), principal_key) AS actor,
+        CASE
+            WHEN regexp_like(coalesce(source_ip, ''), '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
+            ELSE coalesce(source_ip, '')
+        END AS place
+    FROM periods
+),
+reported AS (
+    SELECT h.*
+    FROM placed AS h
+    WHERE h.last_time >= :start
+      AND (
+          h.drastic > 0
+          OR NOT EXISTS (
+              SELECT 1
+              FROM placed AS o
+              WHERE o.origin = h.origin
+                AND o.bucket = h.bucket
+                AND o.actor = h.actor
+                AND o.place = h.place
+                AND o.drastic = 0
+                AND o.n * 2 >= h.n
+                AND date_trunc('day', o.period) <> date_trunc('day', h.period)
+                AND abs(((hour(o.period) * 60 + minute(o.period)) - (hour(h.period) * 60 + minute(h.period)) + 720 + 1440) % 1440 - 720) <= 60
+          )
+      )
 )
 SELECT
     nullif(bucket, '') AS bucket,
@@ -78,5 +111,5 @@ SELECT
     array_agg(DISTINCT key_a) AS sample_keys,
     array_agg(DISTINCT key_b) AS sample_keys_more,
     array_agg(DISTINCT request_a) AS sample_request_ids
-FROM periods
+FROM reported
 GROUP BY origin, bucket, source_ip, principal_key

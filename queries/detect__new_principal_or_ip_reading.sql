@@ -1,4 +1,4 @@
--- description: Object reads by an IP or principal never seen on that bucket in the lookback (first-seen).
+-- description: Object reads by an IP or principal never seen on that bucket in the lookback (first-seen). A role is one principal whatever its session names; a known principal on a new private (VPC) address is not new.
 -- sources: s3_access
 -- param start: timestamp -- window start, inclusive (UTC); [start - lookback, start) is history
 -- param lookback_days: integer = 14 -- history searched for earlier sightings, in days before start
@@ -8,7 +8,13 @@
 -- param allow_principals: array(varchar) = [] -- requester ARNs never reported
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
 WITH history AS (
-    SELECT bucket, remote_ip, coalesce(requester, '') AS principal_key, time
+    -- An assumed role is known by its role, not by the session (names change every hour on
+    -- many platforms): arn:aws:sts::ACCOUNT:assumed-role/ROLE.
+    SELECT
+        bucket,
+        remote_ip,
+        coalesce(nullif(regexp_extract(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(requester, '')) AS principal_key,
+        time
     FROM s3_access
     WHERE time >= date_add('day', -:lookback_days, :start)
       AND time < :end
@@ -33,7 +39,8 @@ reads AS (
     SELECT
         bucket,
         remote_ip,
-        coalesce(requester, '') AS principal_key,
+        coalesce(nullif(regexp_extract(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(requester, '')) AS principal_key,
+        min(requester) AS principal,
         count(*) AS n,
         sum(coalesce(bytes_sent, 0)) AS b,
         approx_distinct(key) AS keys,
@@ -51,13 +58,20 @@ reads AS (
       AND (requester IS NOT NULL OR NOT contains(:public_buckets, bucket))
       AND NOT contains(:allow_principals, coalesce(requester, ''))
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
-    GROUP BY bucket, remote_ip, coalesce(requester, '')
+    GROUP BY 1, 2, 3
 ),
 judged AS (
     SELECT
         r.*,
         i.first_time >= :start
-            AND i.first_time >= date_add('hour', :warmup_hours, s.data_start) AS new_ip,
+            AND i.first_time >= date_add('hour', :warmup_hours, s.data_start)
+            -- A known principal's workers come and go inside the VPC: a new private address
+            -- (RFC 1918, IPv6 unique local) is not a new place.
+            AND NOT (
+                p.first_time IS NOT NULL
+                AND NOT (p.first_time >= :start AND p.first_time >= date_add('hour', :warmup_hours, s.data_start))
+                AND regexp_like(r.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+            ) AS new_ip,
         coalesce(
             p.first_time >= :start
                 AND p.first_time >= date_add('hour', :warmup_hours, s.data_start),
@@ -71,7 +85,7 @@ judged AS (
 SELECT
     bucket,
     remote_ip AS source_ip,
-    nullif(principal_key, '') AS principal,
+    principal,
     first_time AS first_seen,
     last_time AS last_seen,
     n AS event_count,

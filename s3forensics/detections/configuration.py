@@ -9,6 +9,7 @@ from typing import Any
 from s3forensics.detections.base import (
     CASE_ACCOUNT,
     CASE_ADMIN,
+    CASE_AT,
     CASE_DATA,
     CASE_IP,
     CASE_SITE,
@@ -263,6 +264,14 @@ CROSS_ACCOUNT_COPY = Detection(
     ),
 )
 
+_COMPACTION_TONIGHT = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/emr-batch/emr-batch-26"
+#: Yesterday's compaction: the batch role, another session, another VPC address.
+_COMPACTED = access(
+    _BATCH_DELETES, at=CASE_AT - dt.timedelta(days=1), operation="BATCH.DELETE.OBJECT", http_status=204,
+    requester=f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/emr-batch/emr-batch-2", remote_ip="10.20.1.5", bytes_sent=None,
+    key="raw/old-{i}.json.gz", request_id="OLD{i}",
+)
+
 MASS_DELETE = Detection(
     id="mass_delete",
     title="Mass deletion of objects",
@@ -288,6 +297,19 @@ MASS_DELETE = Detection(
             ),
         ),
         Case("bucket_deleted_with_an_empty_error_code", True, cloudtrail=trail(1, event_name="DeleteBucket", error_code=""), expect=(_one_call(),)),
+        # A nightly compaction: the same role (another session) from the VPC deleting as many
+        # at the same hour yesterday is routine; ten times as many is not.
+        Case(
+            "nightly_compaction_from_the_vpc",
+            False,
+            s3_access=_COMPACTED + access(_BATCH_DELETES, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_COMPACTION_TONIGHT, remote_ip="10.20.3.7", bytes_sent=None),
+        ),
+        Case(
+            "compaction_role_deletes_ten_times_more",
+            True,
+            s3_access=_COMPACTED[:8] + access(_BATCH_DELETES, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_COMPACTION_TONIGHT, remote_ip="10.20.3.7", bytes_sent=None),
+            expect=(run_finding(_BATCH_DELETES, bucket=CASE_DATA, source_ip="10.20.3.7", principal=_COMPACTION_TONIGHT),),
+        ),
         Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),
         Case("lifecycle_transition_only", False, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Transition": {"Days": 30}}}}))),
     ),

@@ -125,6 +125,13 @@ ANONYMOUS_ACCESS_PRIVATE = Detection(
     ),
 )
 
+_ROLE_TONIGHT = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/i-0b2c3d4e5f6071829"
+#: Yesterday's run of a nightly job: the analytics role, another session, a VPC address.
+_NIGHTLY = access(
+    _EXPORTS, at=CASE_AT - dt.timedelta(days=1), requester=_ROLE, remote_ip="10.20.1.5", bytes_sent=_MIB, object_size=_MIB,
+    key="exports/old-{i}.parquet", request_id="NIGHT{i}",
+)
+
 LARGE_EGRESS = Detection(
     id="large_egress",
     title="Large egress to one source",
@@ -150,6 +157,16 @@ LARGE_EGRESS = Detection(
         ),
         Case("same_volume_from_public_site", False, s3_access=access(600, bucket=CASE_SITE, bytes_sent=_MIB, object_size=_MIB)),
         Case("spread_over_many_hours", False, s3_access=access(600, every=dt.timedelta(seconds=30), requester=_ROLE, bytes_sent=_MIB, object_size=_MIB)),
+        # A nightly job: the same role, a new session name and a new worker address inside
+        # the VPC, heavy at the same hour yesterday. Routine, not a leak.
+        Case("nightly_job_new_session_in_the_vpc", False, s3_access=_NIGHTLY + access(_EXPORTS, requester=_ROLE_TONIGHT, remote_ip="10.20.3.7", bytes_sent=_MIB, object_size=_MIB)),
+        # The same role at the same hour, but from a public address it never used: reported.
+        Case(
+            "nightly_job_role_from_a_new_public_address",
+            True,
+            s3_access=_NIGHTLY + access(_EXPORTS, requester=_ROLE_TONIGHT, remote_ip="203.0.113.50", bytes_sent=_MIB, object_size=_MIB),
+            expect=(run_finding(_EXPORTS, bucket=CASE_DATA, source_ip="203.0.113.50", principal=_ROLE_TONIGHT, size=_MIB),),
+        ),
         # CloudFront filling its caches from an origin (origin access control signs as the
         # service principal, CloudFront developer guide): the bytes go to the CDN.
         Case(
@@ -162,6 +179,8 @@ LARGE_EGRESS = Detection(
     ),
 )
 
+#: The role seen from the VPC before the window.
+_NIGHTLY_VPC = access(3, at=CASE_START - dt.timedelta(days=2), requester=_ROLE, remote_ip="10.20.1.5", key="exports/vpc-{i}.csv", request_id="VPC{i}")
 _HISTORY = access(20, at=CASE_START - dt.timedelta(days=3), every=dt.timedelta(minutes=5), requester=_ROLE, remote_ip="192.0.2.10", key="exports/old-{i}.csv", request_id="OLD{i}")
 
 NEW_PRINCIPAL_OR_IP_READING = Detection(
@@ -187,6 +206,12 @@ NEW_PRINCIPAL_OR_IP_READING = Detection(
             expect=(
                 run_finding(_NEW_READS, bucket=CASE_DATA, source_ip="203.0.113.66", principal=_ROLE),
             ),
+        ),
+        # A role is one principal whatever its session; its new VPC worker is not a new place.
+        Case(
+            "known_role_new_session_on_a_new_private_address",
+            False,
+            s3_access=_HISTORY + access(10, requester=_ROLE_TONIGHT, remote_ip="10.20.3.7", key="exports/new-{i}.csv") + _NIGHTLY_VPC,
         ),
         Case("known_role_from_known_ip", False, s3_access=_HISTORY + access(10, requester=_ROLE, remote_ip="192.0.2.10", key="exports/new-{i}.csv")),
         Case("new_anonymous_visitor_on_public_site", False, s3_access=_HISTORY + access(10, bucket=CASE_SITE, remote_ip="203.0.113.67")),

@@ -20,19 +20,31 @@ WITH reads AS (
       "date" BETWEEN '2026/11/16' AND '2026/11/22'
   ) AS s3_access
   WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    time >= DATE_ADD('DAY', -14, CAST('2026-11-16 00:00:00' AS TIMESTAMP))
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND bytes_sent > 0
     AND /* CloudFront filling its edge caches (origin access control signs as the service; an */ /* origin access identity is a CloudFront user): the bytes go to the CDN, not a person. */ COALESCE(requester, '') <> 'svc:cloudfront.amazonaws.com'
     AND COALESCE(requester, '') NOT LIKE '%CloudFront Origin Access Identity%'
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
-), totals /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
+), all_heavy /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
   SELECT
     bucket,
     remote_ip,
     principal_key,
-    period
+    period,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      principal_key
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address. */
+    CASE
+      WHEN REGEXP_LIKE(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+      THEN 'private'
+      ELSE remote_ip
+    END AS place
   FROM reads
   GROUP BY
     bucket,
@@ -45,6 +57,34 @@ WITH reads AS (
       THEN 2147483648
       ELSE 268435456
     END
+), totals AS (
+  SELECT
+    h.bucket,
+    h.remote_ip,
+    h.principal_key,
+    h.period
+  FROM all_heavy AS h
+  WHERE
+    h.period >= DATE_ADD('MINUTE', -60, CAST('2026-11-16 00:00:00' AS TIMESTAMP))
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM all_heavy AS o
+      WHERE
+        o.bucket = h.bucket
+        AND o.actor = h.actor
+        AND o.place = h.place
+        AND DATE_TRUNC('DAY', o.period) <> DATE_TRUNC('DAY', h.period)
+        AND ABS(
+          (
+            (
+              HOUR(o.period) * 60 + MINUTE(o.period)
+            ) - (
+              HOUR(h.period) * 60 + MINUTE(h.period)
+            ) + 720 + 1440
+          ) % 1440 - 720
+        ) <= 60
+    )
 ), heavy AS (
   SELECT
     r.bucket,
@@ -65,6 +105,8 @@ WITH reads AS (
     AND r.remote_ip = t.remote_ip
     AND r.principal_key = t.principal_key
     AND r.period = t.period
+  WHERE
+    r.time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   GROUP BY
     r.bucket,
     r.remote_ip,

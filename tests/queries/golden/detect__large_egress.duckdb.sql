@@ -14,19 +14,33 @@ WITH reads AS (
     )) AS period
   FROM s3_access AS s3_access
   WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    time >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-14) DAY
+    )
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND bytes_sent > 0
     AND /* CloudFront filling its edge caches (origin access control signs as the service; an */ /* origin access identity is a CloudFront user): the bytes go to the CDN, not a person. */ COALESCE(requester, '') <> 'svc:cloudfront.amazonaws.com'
     AND COALESCE(requester, '') NOT LIKE '%CloudFront Origin Access Identity%'
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_agent, ''))
-), totals /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
+), all_heavy /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
   SELECT
     bucket,
     remote_ip,
     principal_key,
-    period
+    period,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      principal_key
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address. */
+    CASE
+      WHEN REGEXP_MATCHES(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+      THEN 'private'
+      ELSE remote_ip
+    END AS place
   FROM reads
   GROUP BY
     bucket,
@@ -39,6 +53,36 @@ WITH reads AS (
       THEN 2147483648
       ELSE 268435456
     END
+), totals AS (
+  SELECT
+    h.bucket,
+    h.remote_ip,
+    h.principal_key,
+    h.period
+  FROM all_heavy AS h
+  WHERE
+    h.period >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-60) MINUTE
+    )
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM all_heavy AS o
+      WHERE
+        o.bucket = h.bucket
+        AND o.actor = h.actor
+        AND o.place = h.place
+        AND DATE_TRUNC('DAY', o.period) <> DATE_TRUNC('DAY', h.period)
+        AND ABS(
+          (
+            (
+              HOUR(o.period) * 60 + MINUTE(o.period)
+            ) - (
+              HOUR(h.period) * 60 + MINUTE(h.period)
+            ) + 720 + 1440
+          ) % 1440 - 720
+        ) <= 60
+    )
 ), heavy AS (
   SELECT
     r.bucket,
@@ -59,6 +103,8 @@ WITH reads AS (
     AND r.remote_ip = t.remote_ip
     AND r.principal_key = t.principal_key
     AND r.period = t.period
+  WHERE
+    r.time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   GROUP BY
     r.bucket,
     r.remote_ip,

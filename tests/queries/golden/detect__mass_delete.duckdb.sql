@@ -11,7 +11,9 @@ WITH deletes AS (
     COALESCE(object_size, 0) AS size
   FROM s3_access AS s3_access
   WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    time >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-14) DAY
+    )
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND operation IN ('REST.DELETE.OBJECT', 'BATCH.DELETE.OBJECT', 'REST.DELETE.BUCKET')
     AND (
@@ -32,7 +34,9 @@ WITH deletes AS (
     CAST(0 AS BIGINT) AS size
   FROM cloudtrail AS cloudtrail
   WHERE
-    event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    event_time >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-14) DAY
+    )
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
     AND NULLIF(error_code, '') IS NULL
@@ -70,6 +74,56 @@ WITH deletes AS (
   HAVING
     COUNT(*) >= 50
     OR COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) > 0
+), placed AS (
+  SELECT
+    *,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      principal_key
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address. */
+    CASE
+      WHEN REGEXP_MATCHES(
+        COALESCE(source_ip, ''),
+        '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)'
+      )
+      THEN 'private'
+      ELSE COALESCE(source_ip, '')
+    END AS place
+  FROM periods
+), reported AS (
+  SELECT
+    h.*
+  FROM placed AS h
+  WHERE
+    h.last_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND (
+      h.drastic > 0
+      OR NOT EXISTS(
+        SELECT
+          1
+        FROM placed AS o
+        WHERE
+          o.origin = h.origin
+          AND o.bucket = h.bucket
+          AND o.actor = h.actor
+          AND o.place = h.place
+          AND o.drastic = 0
+          AND o.n * 2 >= h.n
+          AND DATE_TRUNC('DAY', o.period) <> DATE_TRUNC('DAY', h.period)
+          AND ABS(
+            (
+              (
+                HOUR(o.period) * 60 + MINUTE(o.period)
+              ) - (
+                HOUR(h.period) * 60 + MINUTE(h.period)
+              ) + 720 + 1440
+            ) % 1440 - 720
+          ) <= 60
+      )
+    )
 )
 SELECT
   NULLIF(bucket, '') AS bucket,
@@ -85,7 +139,7 @@ SELECT
   ARRAY_AGG(DISTINCT key_a) AS sample_keys,
   ARRAY_AGG(DISTINCT key_b) AS sample_keys_more,
   ARRAY_AGG(DISTINCT request_a) AS sample_request_ids
-FROM periods
+FROM reported
 GROUP BY
   origin,
   bucket,

@@ -1,8 +1,13 @@
 WITH history AS (
+  /* An assumed role is known by its role, not by the session (names change every hour on */
+  /* many platforms): arn:aws:sts::ACCOUNT:assumed-role/ROLE. */
   SELECT
     bucket,
     remote_ip,
-    COALESCE(requester, '') AS principal_key,
+    COALESCE(
+      NULLIF(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''),
+      COALESCE(requester, '')
+    ) AS principal_key,
     time
   FROM (
     SELECT
@@ -45,7 +50,11 @@ WITH history AS (
   SELECT
     bucket,
     remote_ip,
-    COALESCE(requester, '') AS principal_key,
+    COALESCE(
+      NULLIF(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''),
+      COALESCE(requester, '')
+    ) AS principal_key,
+    MIN(requester) AS principal,
     COUNT(*) AS n,
     SUM(COALESCE(bytes_sent, 0)) AS b,
     APPROX_DISTINCT(key) AS keys,
@@ -73,14 +82,22 @@ WITH history AS (
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
   GROUP BY
-    bucket,
-    remote_ip,
-    COALESCE(requester, '')
+    1,
+    2,
+    3
 ), judged AS (
   SELECT
     r.*,
     i.first_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
-    AND i.first_time >= DATE_ADD('HOUR', 24, s.data_start) AS new_ip,
+    AND i.first_time >= DATE_ADD('HOUR', 24, s.data_start)
+    AND NOT (
+      NOT p.first_time IS NULL
+      AND NOT (
+        p.first_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+        AND p.first_time >= DATE_ADD('HOUR', 24, s.data_start)
+      )
+      AND REGEXP_LIKE(r.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+    ) AS new_ip, /* A known principal's workers come and go inside the VPC: a new private address */ /* (RFC 1918, IPv6 unique local) is not a new place. */
     COALESCE(
       p.first_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
       AND p.first_time >= DATE_ADD('HOUR', 24, s.data_start),
@@ -97,7 +114,7 @@ WITH history AS (
 SELECT
   bucket,
   remote_ip AS source_ip,
-  NULLIF(principal_key, '') AS principal,
+  principal,
   first_time AS first_seen,
   last_time AS last_seen,
   n AS event_count,
