@@ -1,4 +1,4 @@
--- description: Requests, errors and bytes per bucket per hour, the input of the hour-of-week baseline (baseline_deviation), with each hour's busiest source address (what a finding names as its actor).
+-- description: Requests, errors and bytes per bucket per hour, the input of the hour-of-week baseline (baseline_deviation), with each hour's busiest source address by requests and by bytes (what a finding names as its actor).
 -- sources: s3_access
 -- param start: timestamp -- first hour of history, inclusive (UTC)
 WITH per_source AS (
@@ -18,7 +18,8 @@ ranked AS (
     SELECT
         *,
         -- The busiest source of the hour; ties go to the smallest address, on both engines.
-        row_number() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour
+        row_number() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour,
+        row_number() OVER (PARTITION BY bucket, hour ORDER BY bytes DESC, source) AS bytes_rank_in_hour
     FROM per_source
 )
 SELECT
@@ -29,6 +30,8 @@ SELECT
     sum(bytes) AS bytes,
     count(*) AS distinct_ips,
     max(CASE WHEN rank_in_hour = 1 THEN source END) AS top_source,
-    max(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests
+    max(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests,
+    max(CASE WHEN bytes_rank_in_hour = 1 THEN source END) AS top_bytes_source,
+    max(CASE WHEN bytes_rank_in_hour = 1 THEN bytes END) AS top_bytes_source_bytes
 FROM ranked
 GROUP BY bucket, hour

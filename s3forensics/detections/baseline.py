@@ -100,7 +100,7 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
     history_start = start - pd.Timedelta(days=int(values["lookback_days"]))
     columns = [
         "bucket", "source_ip", "principal", "first_seen", "last_seen", "event_count", "bytes", "metrics", "peak_requests",
-        "median_requests", "peak_z", "hours", "baseline", "top_source", "top_source_share",
+        "median_requests", "peak_z", "hours", "baseline", "top_source", "top_source_share", "top_source_measure",
     ]
     if hourly.empty:
         return pd.DataFrame(columns=columns)
@@ -120,7 +120,9 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
         run_id = (part["hour"].diff() != pd.Timedelta(hours=1)).cumsum()
         for _, run in part.groupby(run_id):
             metrics = [name for name, flag in (("requests", run["hot_requests"].any()), ("bytes", run["hot_bytes"].any())) if flag]
-            source, share = _top_source(hourly, bucket, run["hour"], int(run["requests"].sum()))
+            # A run hot in bytes alone names who took the bytes; otherwise who sent the requests.
+            measure = "bytes" if metrics == ["bytes"] else "requests"
+            source, share = _top_source(hourly, bucket, run["hour"], int(run[measure].sum()), measure)
             rows.append(
                 {
                     "bucket": bucket,
@@ -139,6 +141,7 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
                     "baseline": str(run["baseline"].iloc[0]),
                     "top_source": source,
                     "top_source_share": f"{share:.0%}",
+                    "top_source_measure": measure,
                 }
             )
     return pd.DataFrame(rows, columns=columns)
@@ -148,16 +151,17 @@ def deviations(hourly: pd.DataFrame, values: Mapping[str, Any], config: Detectio
 TOP_SOURCE_SHARE = 0.5
 
 
-def _top_source(hourly: pd.DataFrame, bucket: str, hours: pd.Series, total: int) -> tuple[str | None, float]:
-    """The address with most requests over the run's hours (from each hour's busiest) and its
-    share of the run's requests."""
-    if "top_source" not in hourly.columns or total <= 0:
+def _top_source(hourly: pd.DataFrame, bucket: str, hours: pd.Series, total: int, measure: str = "requests") -> tuple[str | None, float]:
+    """The address with most ``measure`` (requests or bytes) over the run's hours (from each
+    hour's busiest) and its share of the run's total."""
+    name, value = ("top_source", "top_source_requests") if measure == "requests" else ("top_bytes_source", "top_bytes_source_bytes")
+    if name not in hourly.columns or total <= 0:
         return None, 0.0
     stamps = pd.to_datetime(hourly["hour"], utc=True)
     rows = hourly[(hourly["bucket"] == bucket) & stamps.isin(pd.to_datetime(hours, utc=True))]
     if rows.empty:
         return None, 0.0
-    counts = rows.groupby("top_source")["top_source_requests"].sum().sort_index().sort_values(ascending=False, kind="stable")
+    counts = rows.groupby(name)[value].sum().sort_index().sort_values(ascending=False, kind="stable")
     source = str(counts.index[0])
     return (None if source == "-" else source), float(counts.iloc[0]) / total
 
@@ -178,6 +182,10 @@ _SPIKE, _SPIKE_AT = 2500, CASE_START + dt.timedelta(hours=14)
 #: The address of the flood (a documentation address, RFC 5737).
 _FLOODER = "203.0.113.90"
 
+#: Five downloads of 400 MiB in the spike's hour: 2 GiB, far above the hour's usual bytes.
+_HUGE, _HUGE_BYTES = 5, 400 * 1024 * 1024
+
+
 def _spike_hour(source_ip: str | None) -> dict[str, Any]:
     """The finding of the spike's hour (steady and spike requests together), naming ``source_ip``."""
     return finding(
@@ -197,7 +205,7 @@ BASELINE_DEVIATION = Detection(
     severity="medium",
     technique="T1530 Data from Cloud Storage",
     sources=("s3_access",),
-    summary="{bucket}: {metrics} {peak_requests} requests in its busiest hour vs a median of {median_requests} ({baseline} baseline, z={peak_z}) over {hours} hour(s), {bytes_h} sent; busiest source {top_source} ({top_source_share} of the requests)",
+    summary="{bucket}: {metrics} {peak_requests} requests in its busiest hour vs a median of {median_requests} ({baseline} baseline, z={peak_z}) over {hours} hour(s), {bytes_h} sent; busiest source {top_source} ({top_source_share} of the {top_source_measure})",
     runbook=(
         "Open the hours in question with s3_access__top_remote_ips and s3_access__top_requesters; "
         "a single dominant IP or principal points at a flood or an exfiltration (see the other "
@@ -231,6 +239,20 @@ BASELINE_DEVIATION = Detection(
             s3_access=_STEADY + access(_SPIKE, at=_SPIKE_AT, every=dt.timedelta(seconds=1), bucket=CASE_DATA, request_id="WIDE{i}", remote_ip=lambda i: f"203.0.113.{i % 200 + 1}"),
             # No address made most of it (a viral link): the finding names none.
             expect=(_spike_hour(source_ip=None),),
+        ),
+        # An hour hot in bytes alone: a few huge downloads among the usual requests. The
+        # finding names who took the bytes, not the address that sent the most requests.
+        Case(
+            "hour_of_huge_downloads_names_who_took_the_bytes",
+            True,
+            s3_access=_STEADY + access(_HUGE, at=_SPIKE_AT, every=dt.timedelta(minutes=1), bucket=CASE_DATA, request_id="HUGE{i}", remote_ip=_FLOODER, bytes_sent=_HUGE_BYTES, object_size=_HUGE_BYTES),
+            expect=(
+                finding(
+                    bucket=CASE_DATA, source_ip=_FLOODER, principal=None, first_seen=_SPIKE_AT,
+                    last_seen=_SPIKE_AT + dt.timedelta(hours=1) - dt.timedelta(microseconds=1),
+                    event_count=_PER_HOUR + _HUGE, bytes=_PER_HOUR * CASE_BYTES + _HUGE * _HUGE_BYTES,
+                ),
+            ),
         ),
         Case(
             "busy_hour_below_floor",

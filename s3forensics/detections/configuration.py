@@ -178,6 +178,18 @@ def _copy_into_drop(i: int) -> str:
     return json.dumps({"bucketName": _DROP_BUCKET, "key": key, "x-amz-copy-source": f"{CASE_DATA}/{key}"})
 
 
+_FOREIGN_ROLE_TONIGHT = _FOREIGN_ROLE.rsplit("/", 1)[0] + "/sync-29"
+
+
+def _partner_reads(at: dt.datetime, principal: str = _FOREIGN_ROLE_TONIGHT, request: str = "P") -> tuple[dict[str, Any], ...]:
+    return trail(
+        _FOREIGN_READS, at=at, event_name="GetObject", management_event=False, event_category="Data", object_key="exports/part-{i}.parquet",
+        user_identity_type="AssumedRole", user_identity_arn=principal, user_identity_account_id=_FOREIGN, request_id=request + "{i}",
+    )  # fmt: skip
+
+
+_PARTNER_YESTERDAY = _partner_reads(CASE_AT - dt.timedelta(days=1), _FOREIGN_ROLE, "Y")
+
 CROSS_ACCOUNT_COPY = Detection(
     id="cross_account_copy",
     title="Data copied or replicated to another account",
@@ -211,6 +223,17 @@ CROSS_ACCOUNT_COPY = Detection(
             # The rows carry no bytes_transferred_out: 0 bytes.
             expect=(
                 run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_FOREIGN_ROLE, size=0),
+            ),
+        ),
+        # A partner's daily sync: the same foreign role (another session) from the same
+        # address at the same hour yesterday is routine; the first day it is reported.
+        Case("partner_daily_sync", False, cloudtrail=_PARTNER_YESTERDAY + _partner_reads(CASE_AT)),
+        Case(
+            "partner_role_at_another_hour",
+            True,
+            cloudtrail=_PARTNER_YESTERDAY + _partner_reads(CASE_AT + dt.timedelta(hours=6)),
+            expect=(
+                run_finding(_FOREIGN_READS, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_FOREIGN_ROLE_TONIGHT, size=0, at=CASE_AT + dt.timedelta(hours=6)),
             ),
         ),
         Case(

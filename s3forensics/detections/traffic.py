@@ -20,6 +20,8 @@ from s3forensics.detections.base import (
 
 _ROLE = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/export-job"
 _MIB = 1024 * 1024
+#: Another session of the same role (instance credentials, a new session name each time).
+_ROLE_TONIGHT = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/i-0b2c3d4e5f6071829"
 _SEC = dt.timedelta(seconds=1)
 
 # Row counts of the firing cases, shared by their rows and their expected findings.
@@ -32,6 +34,9 @@ _EXPORTS = 600
 _NEW_READS = 10
 #: HEADs, one every 5 s (20 min 45 s), and ACL reads, one a second, in one hour.
 _HEADS, _HEAD_EVERY, _ACL_READS = 250, dt.timedelta(seconds=5), 5
+
+#: Yesterday's nightly batch read at the same hour: the role's other session, a VPC address.
+_FAST_NIGHTLY = access(_FLOOD, at=CASE_AT - dt.timedelta(days=1), every=_FLOOD_EVERY, requester=_ROLE, remote_ip="10.20.1.5", request_id="Y{i}")
 
 REQUEST_RATE_SPIKE = Detection(
     id="request_rate_spike",
@@ -58,6 +63,19 @@ REQUEST_RATE_SPIKE = Detection(
             ),
         ),
         Case("busy_but_under_threshold", False, s3_access=access(550, every=dt.timedelta(milliseconds=500), bucket=CASE_SITE)),
+        # A nightly batch read: the same role (another session) from the VPC as fast at the
+        # same hour yesterday. Routine; the same role from a public address is not.
+        Case(
+            "nightly_batch_reads_from_the_vpc",
+            False,
+            s3_access=_FAST_NIGHTLY + access(_FLOOD, every=_FLOOD_EVERY, requester=_ROLE_TONIGHT, remote_ip="10.20.3.7", request_id="T{i}"),
+        ),
+        Case(
+            "batch_role_as_fast_from_a_public_address",
+            True,
+            s3_access=_FAST_NIGHTLY + access(_FLOOD, every=_FLOOD_EVERY, requester=_ROLE_TONIGHT, remote_ip="203.0.113.50", request_id="T{i}"),
+            expect=(run_finding(_FLOOD, bucket=CASE_DATA, source_ip="203.0.113.50", principal=_ROLE_TONIGHT, every=_FLOOD_EVERY),),
+        ),
         Case("flood_of_heads_not_gets", False, s3_access=access(2000, every=dt.timedelta(milliseconds=100), bucket=CASE_SITE, operation="REST.HEAD.OBJECT")),
         Case(
             "allowlisted_monitoring_network",
@@ -125,7 +143,6 @@ ANONYMOUS_ACCESS_PRIVATE = Detection(
     ),
 )
 
-_ROLE_TONIGHT = f"arn:aws:sts::{CASE_ACCOUNT}:assumed-role/analytics-export/i-0b2c3d4e5f6071829"
 #: Yesterday's run of a nightly job: the analytics role, another session, a VPC address.
 _NIGHTLY = access(
     _EXPORTS, at=CASE_AT - dt.timedelta(days=1), requester=_ROLE, remote_ip="10.20.1.5", bytes_sent=_MIB, object_size=_MIB,

@@ -2,7 +2,7 @@
 and how many findings per day fire on benign traffic (false positives).
 
 A finding matches a scenario when their time windows overlap (with ``slack`` either side),
-they name the same bucket (when both name one), and the finding's actor is the scenario's:
+they name the same bucket (when both name one; an incident's ``other_buckets`` count too), and the finding's actor is the scenario's:
 its source IP is one of the scenario's, or its principal is (or names) one of the
 scenario's principals. A finding naming no actor at all (a bucket-wide spike) matches on
 bucket and time alone. Findings that match no scenario are false positives.
@@ -121,11 +121,13 @@ def matches(finding: Mapping[str, Any], scenario: Mapping[str, Any], slack: dt.t
     if pd.isna(first) or pd.isna(last) or last < start or first > end:
         return False
     bucket = finding.get("bucket")
-    if bucket and scenario.get("bucket") and bucket != scenario["bucket"]:
+    # An incident may touch more than its own bucket (a copy into the attacker's bucket).
+    buckets = {scenario.get("bucket"), *scenario.get("other_buckets", ())} - {None}
+    if bucket and buckets and bucket not in buckets:
         return False
     ip, principal = finding.get("source_ip"), finding.get("principal")
     if not ip and not principal:
-        return bool(bucket) and bucket == scenario.get("bucket")
+        return bool(bucket) and bucket in buckets
     return (ip in scenario.get("source_ips", [])) or _principal_matches(principal, scenario.get("principals", []))
 
 

@@ -24,10 +24,6 @@ from s3forensics.lab.demo.shapes import SHAPES, generate_shape
 from s3forensics.lab.evaluate import Evaluation, evaluate_shape
 
 BUDGET_PER_DAY = 2
-#: Shapes still over the budget, with why; each is a strict xfail so that a fix shows.
-OVER_BUDGET = {
-    "data_platform": "2.7 a day: a partner account reading every morning (cross_account_copy) and the nightly batch read rate (request_rate_spike)",
-}
 
 
 @cache
@@ -44,13 +40,7 @@ def test_every_incident_found_by_its_expected_detections(shape: str) -> None:
         assert s.found and not s.missing, f"{shape}/{s.id}: found by {s.found_by}, expected but silent {s.missing}"
 
 
-@pytest.mark.parametrize(
-    "shape",
-    [
-        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=OVER_BUDGET[s])) if s in OVER_BUDGET else s
-        for s in sorted(SHAPES)
-    ],
-)
+@pytest.mark.parametrize("shape", sorted(SHAPES))
 def test_false_alarms_within_budget(shape: str) -> None:
     result = scored(shape)
     fp = result.false_positives

@@ -698,6 +698,7 @@ def _data_platform(w: ShapeWorld) -> list[dict[str, Any]]:
     truths.append(w.truth("cross_account_copy", "Curated data copied into another account's bucket", rows, events,
                           source_ips=["203.0.113.90"], principals=[analyst.requester or ""], expected=["cross_account_copy"],
                           notes=f"30 CopyObject calls into a bucket owned by {ATTACKER_ACCOUNT}."))  # fmt: skip
+    truths[-1]["other_buckets"] = ["exfil-drop-bucket"]  # CloudTrail names the destination as bucketName
     return truths
 
 

@@ -23,7 +23,8 @@ WITH per_source AS (
 ), ranked AS (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour /* The busiest source of the hour; ties go to the smallest address, on both engines. */
+    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour, /* The busiest source of the hour; ties go to the smallest address, on both engines. */
+    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY bytes DESC, source) AS bytes_rank_in_hour
   FROM per_source
 )
 SELECT
@@ -34,7 +35,9 @@ SELECT
   SUM(bytes) AS bytes,
   COUNT(*) AS distinct_ips,
   MAX(CASE WHEN rank_in_hour = 1 THEN source END) AS top_source,
-  MAX(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests
+  MAX(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests,
+  MAX(CASE WHEN bytes_rank_in_hour = 1 THEN source END) AS top_bytes_source,
+  MAX(CASE WHEN bytes_rank_in_hour = 1 THEN bytes END) AS top_bytes_source_bytes
 FROM ranked
 GROUP BY
   bucket,

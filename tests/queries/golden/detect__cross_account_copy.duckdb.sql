@@ -9,7 +9,9 @@ WITH trail AS (
     )[1] AS foreign_resource_account /* The first resource (a bucket) owned by an account that is not ours: a copy into it */ /* leaves the account (resources[].accountId, kept as resource_account_ids). */
   FROM cloudtrail AS cloudtrail
   WHERE
-    event_time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    event_time >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-14) DAY
+    )
     AND event_time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND event_source = 's3.amazonaws.com'
     AND NULLIF(error_code, '') IS NULL
@@ -80,7 +82,9 @@ WITH trail AS (
     time
   FROM s3_access AS s3_access
   WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    time >= (
+      CAST('2026-11-16 00:00:00' AS TIMESTAMP) + INTERVAL (-14) DAY
+    )
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND operation IN ('REST.COPY.OBJECT_GET', 'REST.COPY.PART_GET')
     AND http_status < 300
@@ -90,6 +94,59 @@ WITH trail AS (
       COALESCE(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2), '')
     )
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
+), placed AS (
+  SELECT
+    *,
+    COALESCE(
+      NULLIF(REGEXP_EXTRACT(principal, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''),
+      COALESCE(principal, '')
+    ) AS actor, /* Who and from where, for routine transfers: a role whatever its session, from its */ /* own address or from any private (VPC) address. */
+    CASE
+      WHEN REGEXP_MATCHES(
+        COALESCE(source_ip, ''),
+        '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)'
+      )
+      THEN 'private'
+      ELSE COALESCE(source_ip, '')
+    END AS place,
+    HOUR(time) * 60 + MINUTE(time) AS minute_of_day
+  FROM moves
+), days AS (
+  SELECT
+    bucket,
+    actor,
+    place,
+    kind,
+    MAKE_TIMESTAMPTZ(EPOCH_US(time) // 86400000000 * 86400000000) AS day,
+    MIN(minute_of_day) AS first_minute,
+    MAX(minute_of_day) AS last_minute
+  FROM placed
+  GROUP BY
+    1,
+    2,
+    3,
+    4,
+    5
+), routine_checked AS (
+  SELECT
+    m.*,
+    m.kind <> 'replication configured'
+    AND m.actor <> ''
+    AND EXISTS(
+      SELECT
+        1
+      FROM days AS d
+      WHERE
+        d.bucket = m.bucket
+        AND d.actor = m.actor
+        AND d.place = m.place
+        AND d.kind = m.kind
+        AND d.day <> MAKE_TIMESTAMPTZ(EPOCH_US(m.time) // 86400000000 * 86400000000)
+        AND m.minute_of_day BETWEEN d.first_minute - 60 AND d.last_minute + 60
+    ) AS routine
+  FROM placed AS m
+  WHERE
+    m.time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
 )
 SELECT
   bucket,
@@ -105,7 +162,9 @@ SELECT
   ARRAY_TO_STRING(ARRAY_AGG(DISTINCT event_name), ', ') AS operation_names,
   ARRAY_SLICE(ARRAY_AGG(DISTINCT key), 1, 10) AS sample_keys,
   ARRAY_SLICE(ARRAY_AGG(DISTINCT request_id), 1, 10) AS sample_request_ids
-FROM moves
+FROM routine_checked
+WHERE
+  NOT routine
 GROUP BY
   bucket,
   source_ip,

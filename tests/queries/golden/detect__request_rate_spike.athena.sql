@@ -20,18 +20,31 @@ WITH req AS (
       "date" BETWEEN '2026/11/16' AND '2026/11/22'
   ) AS s3_access
   WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    time >= DATE_ADD('DAY', -14, CAST('2026-11-16 00:00:00' AS TIMESTAMP))
     AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
     AND (
       NOT TRUE OR operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT')
     )
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
-), hot_ip /* Counts alone first (cheap), then details only for the few hot periods. */ AS (
+), all_hot_ip /* Counts alone first (cheap), then details only for the few hot periods. */ AS (
   SELECT
     bucket,
     remote_ip,
-    period
+    period,
+    COUNT(*) AS n,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(MAX(requester), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      COALESCE(MAX(requester), '')
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address; anonymous callers by address alone. */
+    CASE
+      WHEN REGEXP_LIKE(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+      THEN 'private'
+      ELSE remote_ip
+    END AS place
   FROM req
   GROUP BY
     bucket,
@@ -39,12 +52,43 @@ WITH req AS (
     period
   HAVING
     COUNT(*) > 600
+), hot_ip AS (
+  SELECT
+    h.bucket,
+    h.remote_ip,
+    h.period
+  FROM all_hot_ip AS h
+  WHERE
+    h.period >= DATE_ADD('MINUTE', -5, CAST('2026-11-16 00:00:00' AS TIMESTAMP))
+    AND NOT EXISTS(
+      SELECT
+        1
+      FROM all_hot_ip AS o
+      WHERE
+        o.bucket = h.bucket
+        AND o.actor = h.actor
+        AND o.actor <> ''
+        AND o.place = h.place
+        AND o.n * 2 >= h.n
+        AND DATE_TRUNC('DAY', o.period) <> DATE_TRUNC('DAY', h.period)
+        AND ABS(
+          (
+            (
+              HOUR(o.period) * 60 + MINUTE(o.period)
+            ) - (
+              HOUR(h.period) * 60 + MINUTE(h.period)
+            ) + 720 + 1440
+          ) % 1440 - 720
+        ) <= 60
+    )
 ), hot_bucket AS (
   SELECT
     bucket,
     period,
     APPROX_DISTINCT(remote_ip) AS ips
   FROM req
+  WHERE
+    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   GROUP BY
     bucket,
     period
@@ -66,6 +110,8 @@ WITH req AS (
   FROM req AS r
   JOIN hot_ip AS h
     ON r.bucket = h.bucket AND r.remote_ip = h.remote_ip AND r.period = h.period
+  WHERE
+    r.time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   GROUP BY
     r.bucket,
     r.remote_ip,
@@ -85,6 +131,8 @@ WITH req AS (
   FROM req AS r
   JOIN hot_bucket AS h
     ON r.bucket = h.bucket AND r.period = h.period
+  WHERE
+    r.time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
   GROUP BY
     r.bucket,
     r.period
