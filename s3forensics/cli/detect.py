@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
         "--shape",
         action="append",
         metavar="SHAPE",
-        help="with --evaluate: score a generated world of this shape (website, downloads, data_platform, cloudfront, "
+        help="with --evaluate: score a generated world of this shape (website, downloads, data_platform, cloudfront, busy, "
         "or all) with no profile or allowlist, instead of the demo world; repeatable",
     )
     parser.set_defaults(handler=run)

@@ -175,18 +175,19 @@ def load_demo_world(demo_dir: Path) -> tuple[dict[str, Any], dict[str, pd.DataFr
 def evaluate_shape(
     shape_id: str,
     *,
-    days: int = 3,
+    days: int | None = None,
     seed: int = 7,
     config: DetectionConfig | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Evaluation:
     """Generate one benign world shape (``lab.demo.shapes``) with its incidents and score the
     catalogue on it, as a new user would run it: no profile, allowlist or account given
-    unless ``config`` says otherwise."""
-    from s3forensics.lab.demo.shapes import generate_shape
+    unless ``config`` says otherwise. ``days`` defaults to the shape's own (3; 2 for the busy
+    bucket)."""
+    from s3forensics.lab.demo.shapes import SHAPES, generate_shape
 
     with tempfile.TemporaryDirectory(prefix=f"s3f-shape-{shape_id}-") as tmp:
-        generate_shape(shape_id, tmp, days=days, seed=seed)
+        generate_shape(shape_id, tmp, days=days or (SHAPES[shape_id].days if shape_id in SHAPES else 3), seed=seed)
         return evaluate(tmp, config=config or DetectionConfig(), params=params)
 
 

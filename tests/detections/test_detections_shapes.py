@@ -1,4 +1,4 @@
-"""The catalogue on benign worlds of other shapes, scored as a new user runs it: no profile,
+"""The catalogue on benign worlds of other shapes (a busy one at a million requests a day), scored as a new user runs it: no profile,
 no allowlist, no own account. Every incident found by the detections it should trigger,
 and at most two false alarms a day on each shape.
 
@@ -54,6 +54,7 @@ def test_profiles_inferred_per_shape() -> None:
         "downloads": "public_site",
         "data_platform": "private_data",
         "cloudfront": "cloudfront",
+        "busy": "cloudfront",
     }
     for shape, profile in expected.items():
         profiles = scored(shape).run.profiles

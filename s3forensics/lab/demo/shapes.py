@@ -11,6 +11,8 @@ of another kind, with the traffic that is normal for it and the incidents that h
 * ``data_platform``: a private data lake: ingest, nightly batch reads, compaction that
   deletes thousands of small files, lifecycle expiry, replication, a partner account.
 * ``cloudfront``: an origin reached only through CloudFront origin access control.
+* ``busy``: an app's user-content bucket at a million requests a day (CloudFront, app
+  servers in the VPC on hourly role sessions, uploads recorded in CloudTrail).
 
 Every shape writes the demo world's layout (access logs under ``s3f-demo-logs``, CloudTrail
 under ``s3f-demo-cloudtrail``, ``ground_truth.json``), so ``detect --evaluate`` scores it
@@ -73,6 +75,8 @@ class Shape:
     title: str
     bucket: str
     build: Callable[[ShapeWorld], list[dict[str, Any]]]
+    #: Days the evaluation generates by default (the first is history).
+    days: int = DEFAULT_DAYS
 
 
 class ShapeWorld:
@@ -766,6 +770,76 @@ def _cloudfront(w: ShapeWorld) -> list[dict[str, Any]]:
     return truths
 
 
+# --- a busy bucket ------------------------------------------------------------------------
+
+#: Requests a day on the busy bucket.
+BUSY_REQUESTS_PER_DAY = 1_000_000
+
+
+def _busy(w: ShapeWorld) -> list[dict[str, Any]]:
+    """An app's user-content bucket at a million requests a day: CloudFront serving images,
+    app servers in the VPC uploading, resizing and checking, every upload in CloudTrail."""
+    rng = w.rng("traffic")
+    edges = [f"198.51.100.{n}" for n in range(160, 200)]
+    workers = [f"10.30.{n // 200}.{n % 200 + 10}" for n in range(24)]
+    images = [f"u/{n:06d}/{rng.getrandbits(32):08x}.jpg" for n in range(20_000)]
+    sizes = {k: 30_000 + rng.randrange(900_000) for k in images}
+    log = w.log
+    edge_callers = [cloudfront_caller(ip) for ip in edges]
+    app: dict[int, list[Caller]] = {}
+
+    def app_caller(t: datetime) -> Caller:
+        hour = int((t - w.start).total_seconds() // 3600)
+        if hour not in app:
+            created = w.start + timedelta(hours=hour)
+            app[hour] = [role_caller("app-server", f"i-{n:017x}", fakes.access_key_id(rng), created, ip, _BOTO) for n, ip in enumerate(workers)]
+        return rng.choice(app[hour])
+
+    share = BUSY_REQUESTS_PER_DAY / 1_000_000
+    for t in _hourly(w, rng, 620_000 * share):  # CloudFront cache misses
+        key = images[int(len(images) * rng.random() ** 2)]
+        if rng.random() < 0.2:
+            log(t, rng.choice(edge_callers), "REST.GET.OBJECT", key, 304, object_size=sizes[key])
+        else:
+            log(t, rng.choice(edge_callers), "REST.GET.OBJECT", key, 200, bytes_sent=sizes[key], object_size=sizes[key])
+    for t in _hourly(w, rng, 300_000 * share):  # the app reads originals to resize them, and checks them
+        key = rng.choice(images)
+        if rng.random() < 0.3:
+            log(t, app_caller(t), "REST.HEAD.OBJECT", key, 200, object_size=sizes[key])
+        else:
+            log(t, app_caller(t), "REST.GET.OBJECT", key, 200, bytes_sent=sizes[key], object_size=sizes[key])
+    for t in _hourly(w, rng, 80_000 * share):  # uploads, recorded in CloudTrail
+        caller = app_caller(t)
+        key = f"u/{rng.randrange(20_000, 99_999):06d}/{rng.getrandbits(32):08x}.jpg"
+        size = 30_000 + rng.randrange(900_000)
+        record = log(t, caller, "REST.PUT.OBJECT", key, 200, object_size=size)
+        w.event(t, caller, "PutObject", key=key, record=record, bytes_in=size)
+
+    truths = []
+    # 1. The app role's credentials, taken from a worker, download originals from the internet.
+    t = w.incident_day(1.0) + timedelta(hours=4, minutes=12)
+    hour = int((t - w.start).total_seconds() // 3600)
+    thief = role_caller("app-server", f"i-{3:017x}", fakes.access_key_id(rng), w.start + timedelta(hours=hour), "203.0.113.95", _ATTACKER_CLI)
+    rows = [log(t, thief, "REST.GET.BUCKET", None, 200, uri="GET /?list-type=2&prefix=u%2F HTTP/1.1", bytes_sent=300_000)]
+    for key in images[:1500]:
+        t += timedelta(seconds=rng.uniform(0.05, 0.3))
+        rows.append(log(t, thief, "REST.GET.OBJECT", key, 200, bytes_sent=sizes[key], object_size=sizes[key]))
+    truths.append(w.truth("role_exfiltration", "App role credentials used from the internet to download user images", rows, [],
+                          source_ips=["203.0.113.95"], principals=[thief.requester or "", world.role_arn("app-server")],
+                          expected=["large_egress", "new_principal_or_ip_reading"], notes="1,500 originals in a few minutes from a public address."))  # fmt: skip
+    # 2. Someone guessing object names straight at the bucket, around CloudFront.
+    t = w.incident_day(1.0) + timedelta(hours=17, minutes=40)
+    guesser = anonymous("192.0.2.220", "Go-http-client/1.1")
+    rows = []
+    for n in range(400):
+        t += timedelta(seconds=rng.uniform(0.1, 0.6))
+        rows.append(log(t, guesser, "REST.GET.OBJECT", f"u/{n:06d}/", 403, error_code="AccessDenied", bytes_sent=ERROR_BODY_BYTES["AccessDenied"]))
+    truths.append(w.truth("direct_enumeration", "Anonymous guessing of object names straight at the bucket", rows, [],
+                          source_ips=["192.0.2.220"], principals=[], expected=["access_denied_burst"],
+                          notes="400 anonymous GETs of guessed prefixes, all denied."))  # fmt: skip
+    return truths
+
+
 SHAPES: dict[str, Shape] = {
     s.id: s
     for s in (
@@ -777,6 +851,7 @@ SHAPES: dict[str, Shape] = {
             "data_platform", "Private data lake: many roles, batch jobs, replication", "s3f-shape-lake", _data_platform
         ),
         Shape("cloudfront", "Origin bucket reached only through CloudFront", "s3f-shape-origin", _cloudfront),
+        Shape("busy", "A million requests a day: CloudFront, app servers, uploads in CloudTrail", "s3f-shape-assets", _busy, days=2),
     )
 }
 
