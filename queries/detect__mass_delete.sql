@@ -1,7 +1,8 @@
 -- description: Mass deletion: many object deletes from one source in one period, or a bucket deletion (lifecycle rules that expire objects: recovery_weakened). A routine job is not reported: the same role (any session) from the same place (the same address, or any private address) deleting as many at the same hour of day, within an hour, on another day of the lookback or window.
 -- sources: s3_access, cloudtrail
 -- param period_minutes: integer = 60 -- length of one counting period, in minutes
--- param min_deletes: integer = 50 -- fewest deleted objects (access log) or delete calls (CloudTrail) from one source in one period
+-- param min_deletes: integer = 50 -- fewest deleted objects from one source in one period (CloudTrail: each DeleteObject one, each DeleteObjects its estimated count)
+-- param bytes_per_key: integer = 128 -- DeleteObjects request bytes counted as one key when CloudTrail alone is read (an estimate: the keys are not recorded)
 -- param lookback_days: integer = 14 -- history searched for the same deletes on other days, in days before start
 -- param allow_principals: array(varchar) = [] -- principals (ARNs) never reported
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
@@ -15,7 +16,8 @@ WITH deletes AS (
         key,
         request_id,
         time,
-        coalesce(object_size, 0) AS size
+        coalesce(object_size, 0) AS size,
+        CAST(1 AS bigint) AS objects
     FROM s3_access
     WHERE time >= date_add('day', -:lookback_days, :start)
       AND time < :end
@@ -33,7 +35,13 @@ WITH deletes AS (
         object_key AS key,
         request_id,
         event_time AS time,
-        CAST(0 AS bigint) AS size
+        CAST(0 AS bigint) AS size,
+        -- CloudTrail does not record the keys of a DeleteObjects call (up to 1,000 of them):
+        -- estimate them from the request body, <Object><Key>...</Key></Object> per key.
+        CASE
+            WHEN event_name = 'DeleteObjects' THEN least(1000, greatest(1, CAST(floor(coalesce(bytes_transferred_in, 0) / :bytes_per_key) AS bigint)))
+            ELSE CAST(1 AS bigint)
+        END AS objects
     FROM cloudtrail
     WHERE event_time >= date_add('day', -:lookback_days, :start)
       AND event_time < :end
@@ -51,6 +59,7 @@ periods AS (
         principal_key,
         from_unixtime(floor(to_unixtime(time) / (:period_minutes * 60)) * (:period_minutes * 60)) AS period,
         count(*) AS n,
+        sum(objects) AS deleted,
         count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) AS drastic,
         sum(size) AS b,
         min(action) AS action_a,
@@ -62,7 +71,7 @@ periods AS (
         min(request_id) AS request_a
     FROM deletes
     GROUP BY 1, 2, 3, 4, 5
-    HAVING count(*) >= :min_deletes
+    HAVING sum(objects) >= :min_deletes
         OR count_if(action IN ('DeleteBucket', 'REST.DELETE.BUCKET')) > 0
 ),
 placed AS (
@@ -91,7 +100,7 @@ reported AS (
                 AND o.actor = h.actor
                 AND o.place = h.place
                 AND o.drastic = 0
-                AND o.n * 2 >= h.n
+                AND o.deleted * 2 >= h.deleted
                 AND date_trunc('day', o.period) <> date_trunc('day', h.period)
                 AND abs(((hour(o.period) * 60 + minute(o.period)) - (hour(h.period) * 60 + minute(h.period)) + 720 + 1440) % 1440 - 720) <= 60
           )
@@ -105,6 +114,7 @@ SELECT
     min(first_time) AS first_seen,
     max(last_time) AS last_seen,
     sum(n) AS event_count,
+    sum(deleted) AS objects_deleted,
     sum(b) AS bytes,
     sum(drastic) AS drastic_changes,
     array_join(array_distinct(array_agg(action_a) || array_agg(action_b)), ', ') AS operation_names,

@@ -295,13 +295,16 @@ _COMPACTED = access(
     key="raw/old-{i}.json.gz", request_id="OLD{i}",
 )
 
+#: The request body of a DeleteObjects call of 1,000 keys of about 60 characters.
+_FULL_BATCH_BYTES = 1_000 * (len("<Object><Key></Key></Object>") + 60)
+
 MASS_DELETE = Detection(
     id="mass_delete",
     title="Mass deletion of objects",
     severity="critical",
     technique="T1485 Data Destruction",
     sources=("s3_access", "cloudtrail"),
-    summary="{event_count} delete(s) on {bucket} by {actor} from {source_ip} via {origin} ({operation_names})",
+    summary="{objects_deleted} object(s) deleted on {bucket} by {actor} from {source_ip} via {origin} ({event_count} call(s): {operation_names})",
     runbook=(
         "Stop the principal (revoke sessions, deny s3:Delete*), then recover: with versioning, "
         "remove the delete markers; without it, restore from backup. Check for versioning suspended "
@@ -332,6 +335,19 @@ MASS_DELETE = Detection(
             True,
             s3_access=_COMPACTED[:8] + access(_BATCH_DELETES, operation="BATCH.DELETE.OBJECT", http_status=204, requester=_COMPACTION_TONIGHT, remote_ip="10.20.3.7", bytes_sent=None),
             expect=(run_finding(_BATCH_DELETES, bucket=CASE_DATA, source_ip="10.20.3.7", principal=_COMPACTION_TONIGHT),),
+        ),
+        # CloudTrail alone: DeleteObjects names no key (it takes up to 1,000; S3 user guide,
+        # logging options compared), so each call counts the keys its request body can hold.
+        Case(
+            "three_full_batches_seen_in_cloudtrail_only",
+            True,
+            cloudtrail=trail(3, event_name="DeleteObjects", management_event=False, event_category="Data", bytes_transferred_in=_FULL_BATCH_BYTES, request_id="DEL{i}"),
+            expect=(run_finding(3, bucket=CASE_DATA, source_ip=CASE_TRAIL_IP, principal=_ADMIN, size=0),),
+        ),
+        Case(
+            "one_small_batch_seen_in_cloudtrail_only",
+            False,
+            cloudtrail=trail(1, event_name="DeleteObjects", management_event=False, event_category="Data", bytes_transferred_in=2_000),
         ),
         Case("thirty_deletes", False, s3_access=access(30, operation="REST.DELETE.OBJECT", http_status=204, requester=_ADMIN, bytes_sent=None)),
         Case("lifecycle_transition_only", False, cloudtrail=trail(1, event_name="PutBucketLifecycleConfiguration", request_parameters=json.dumps({"bucketName": CASE_DATA, "LifecycleConfiguration": {"Rule": {"Transition": {"Days": 30}}}}))),

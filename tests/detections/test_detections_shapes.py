@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from s3forensics.cli import main
+from s3forensics.detections.config import DetectionConfig
 from s3forensics.errors import ConfigError
 from s3forensics.lab.demo.shapes import SHAPES, generate_shape
 from s3forensics.lab.evaluate import Evaluation, evaluate_shape
@@ -59,6 +60,32 @@ def test_profiles_inferred_per_shape() -> None:
     for shape, profile in expected.items():
         profiles = scored(shape).run.profiles
         assert profiles[SHAPES[shape].bucket].profile == profile, profiles[SHAPES[shape].bucket]
+
+
+def test_ransomware_found_with_cloudtrail_alone(tmp_path: Path) -> None:
+    """Without access logs, DeleteObjects names no key (S3 user guide, logging options
+    compared: CloudTrail does not record the keys of a batch delete); mass_delete still
+    finds the ransomware by the keys each call's request body can hold, and the data lake's
+    nightly compaction stays routine."""
+    import shutil
+
+    from s3forensics.lab.evaluate import evaluate
+
+    for shape, incident in (("downloads", "ransomware"), ("data_platform", None)):
+        out = tmp_path / shape
+        generate_shape(shape, out)
+        shutil.rmtree(out / "s3f-demo-logs")
+        result = evaluate(out, config=DetectionConfig())
+        assert result.false_positives_per_day <= BUDGET_PER_DAY, result.false_positives[["detection_id", "summary"]]
+        if incident:
+            score = next(s for s in result.scenarios if s.id == incident)
+            assert "mass_delete" in score.found_by, score
+            finding = result.run.findings.query("detection_id == 'mass_delete'").iloc[0]
+            truth = next(t for t in json.loads((out / "ground_truth.json").read_text())["scenarios"] if t["id"] == incident)
+            deleted = sum(1 for key in truth["objects"] if key != "README-RESTORE-YOUR-FILES.txt")
+            estimate = int(finding["summary"].split()[0])
+            # An estimate from the request sizes, never more than was deleted, far more than the calls.
+            assert "via cloudtrail" in finding["summary"] and truth["cloudtrail_events"] * 10 < estimate <= deleted, (finding["summary"], deleted)
 
 
 def test_shape_world_is_deterministic_and_validated(tmp_path: Path) -> None:

@@ -241,6 +241,12 @@ def _every(w: ShapeWorld, rng: random.Random, seconds: float) -> list[datetime]:
     return out
 
 
+def delete_body_bytes(keys: list[str]) -> int:
+    """Size of a DeleteObjects request body (``<Delete><Object><Key>k</Key></Object>...</Delete>``),
+    what CloudTrail records as bytesTransferredIn."""
+    return len("<Delete></Delete>") + sum(len("<Object><Key></Key></Object>") + len(k) for k in keys)
+
+
 def _policy_call(
     w: ShapeWorld, t: datetime, caller: Caller, policy: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -534,6 +540,7 @@ def _downloads(w: ShapeWorld) -> list[dict[str, Any]]:
                 w.log(t, thief, "BATCH.DELETE.OBJECT", key, 204, request_id=post["request_id"], host_id=post["host_id"])
             )
         events.append(w.event(t, thief, "DeleteObjects", record=post, request_parameters={"delete": ""},
+                              bytes_in=delete_body_bytes(keys[first : first + 100]),
                               resources=[{"type": "AWS::S3::Object", "ARNPrefix": f"arn:aws:s3:::{w.bucket}/"},
                                          {"accountId": world.ACCOUNT_ID, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{w.bucket}"}]))  # fmt: skip
     t += timedelta(seconds=9)
@@ -626,7 +633,8 @@ def _data_platform(w: ShapeWorld) -> list[dict[str, Any]]:
                     request_id=post["request_id"],
                     host_id=post["host_id"],
                 )
-            w.event(t, compaction, "DeleteObjects", record=post, request_parameters={"delete": ""})
+            w.event(t, compaction, "DeleteObjects", record=post, request_parameters={"delete": ""},
+                    bytes_in=delete_body_bytes(day_keys[first : first + 1000]))  # fmt: skip
         # Lifecycle expires tmp/ files after a day (requester AmazonS3, no address).
         lifecycle = Caller("-", "-", "AmazonS3", {}, None, None, None, None)
         t = w.day(d) + timedelta(hours=3)

@@ -8,7 +8,8 @@ WITH deletes AS (
     key,
     request_id,
     time,
-    COALESCE(object_size, 0) AS size
+    COALESCE(object_size, 0) AS size,
+    CAST(1 AS BIGINT) AS objects
   FROM s3_access AS s3_access
   WHERE
     time >= (
@@ -31,7 +32,30 @@ WITH deletes AS (
     object_key AS key,
     request_id,
     event_time AS time,
-    CAST(0 AS BIGINT) AS size
+    CAST(0 AS BIGINT) AS size,
+    CASE
+      WHEN event_name = 'DeleteObjects'
+      THEN CASE
+        WHEN 1000 IS NULL
+        OR CASE
+          WHEN 1 IS NULL
+          OR CAST(FLOOR(COALESCE(bytes_transferred_in, 0) / 128) AS BIGINT) IS NULL
+          THEN NULL
+          ELSE GREATEST(1, CAST(FLOOR(COALESCE(bytes_transferred_in, 0) / 128) AS BIGINT))
+        END IS NULL
+        THEN NULL
+        ELSE LEAST(
+          1000,
+          CASE
+            WHEN 1 IS NULL
+            OR CAST(FLOOR(COALESCE(bytes_transferred_in, 0) / 128) AS BIGINT) IS NULL
+            THEN NULL
+            ELSE GREATEST(1, CAST(FLOOR(COALESCE(bytes_transferred_in, 0) / 128) AS BIGINT))
+          END
+        )
+      END
+      ELSE CAST(1 AS BIGINT)
+    END AS objects /* CloudTrail does not record the keys of a DeleteObjects call (up to 1,000 of them): */ /* estimate them from the request body, <Object><Key>...</Key></Object> per key. */
   FROM cloudtrail AS cloudtrail
   WHERE
     event_time >= (
@@ -55,6 +79,7 @@ WITH deletes AS (
       60 * 60
     )) AS period,
     COUNT(*) AS n,
+    SUM(objects) AS deleted,
     COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) AS drastic,
     SUM(size) AS b,
     MIN(action) AS action_a,
@@ -72,7 +97,7 @@ WITH deletes AS (
     4,
     5
   HAVING
-    COUNT(*) >= 50
+    SUM(objects) >= 50
     OR COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) > 0
 ), placed AS (
   SELECT
@@ -111,7 +136,7 @@ WITH deletes AS (
           AND o.actor = h.actor
           AND o.place = h.place
           AND o.drastic = 0
-          AND o.n * 2 >= h.n
+          AND o.deleted * 2 >= h.deleted
           AND DATE_TRUNC('DAY', o.period) <> DATE_TRUNC('DAY', h.period)
           AND ABS(
             (
@@ -133,6 +158,7 @@ SELECT
   MIN(first_time) AS first_seen,
   MAX(last_time) AS last_seen,
   SUM(n) AS event_count,
+  SUM(deleted) AS objects_deleted,
   SUM(b) AS bytes,
   SUM(drastic) AS drastic_changes,
   ARRAY_TO_STRING(LIST_DISTINCT(ARRAY_AGG(action_a) || ARRAY_AGG(action_b)), ', ') AS operation_names,
