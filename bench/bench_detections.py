@@ -7,6 +7,12 @@ written once into a cache folder with the engine's layout
 (``<cache>/<table>/date=YYYY-MM-DD/part-0.parquet``); then a child process runs every
 detection on the DuckDB engine over that cache, so its peak RSS is the catalogue's alone.
 Prints seconds per detection, total seconds and peak RSS (goal: < 30 s, < 4 GB).
+
+``--config none`` (the default) runs as a new user does, with no profile, allowlist or own
+account, so every bucket's profile is inferred from the logs (profile inference is part of
+the time); ``--config demo`` gives the demo world's profiles. ``--worst`` writes the input
+that costs the catalogue most: every access-log row from its own address, for its own key,
+as its own principal session (nothing groups, every source is new).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ def _strings(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.string())
 
 
-def write_s3_access(cache: Path, rows: int, seed: int = 7) -> None:
+def write_s3_access(cache: Path, rows: int, seed: int = 7, worst: bool = False) -> None:
     rng = np.random.default_rng(seed)
     ips = _pool_ips(20000, rng)
     keys = np.array([f"{p}/file-{i:05d}.{e}" for i, (p, e) in enumerate(zip(np.resize(["assets", "blog", "img", "exports", "invoices"], 8000), np.resize(["html", "css", "png", "csv", "pdf"], 8000)))] + [".env", ".git/config", "id_rsa"], dtype=object)
@@ -62,11 +68,11 @@ def write_s3_access(cache: Path, rows: int, seed: int = 7) -> None:
             "bucket_owner": pa.array(np.full(n, "79a59df9" * 8, dtype=object), type=pa.string()),
             "bucket": _strings(rng.choice(BUCKETS, n, p=[0.9, 0.08, 0.02]).astype(object)),
             "time": pa.array(times, type=pa.timestamp("us", tz="UTC")),
-            "remote_ip": _strings(ips[rng.zipf(1.3, n) % len(ips)]),
-            "requester": _strings(rng.choice(roles, n)),
+            "remote_ip": _strings(_unique_ips(day, n) if worst else ips[rng.zipf(1.3, n) % len(ips)]),
+            "requester": _strings(_unique_sessions(day, n) if worst else rng.choice(roles, n)),
             "request_id": _strings(np.char.add("R", np.arange(n).astype(str)).astype(object)),
             "operation": _strings(rng.choice(ops, n, p=op_p)),
-            "key": _strings(keys[rng.zipf(1.2, n) % len(keys)]),
+            "key": _strings(np.char.add(f"d{day}/k-", np.arange(n).astype(str)).astype(object) if worst else keys[rng.zipf(1.2, n) % len(keys)]),
             "request_uri": pa.nulls(n, pa.string()),
             "http_status": pa.array(status, type=pa.int32()),
             "error_code": pa.nulls(n, pa.string()),
@@ -91,6 +97,17 @@ def write_s3_access(cache: Path, rows: int, seed: int = 7) -> None:
         folder = cache / "s3_access" / f"date={(START + dt.timedelta(days=day)):%Y-%m-%d}"
         folder.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, folder / "part-0.parquet", row_group_size=1_000_000)
+
+
+def _unique_ips(day: int, n: int) -> np.ndarray:
+    """A documentation IPv6 address per row (2001:db8::/32), none repeated across the days."""
+    i = np.arange(n, dtype=np.int64)
+    return np.array([f"2001:db8:{day:x}:{a:x}::{b:x}" for a, b in zip(i >> 16, i & 0xFFFF, strict=True)], dtype=object)
+
+
+def _unique_sessions(day: int, n: int) -> np.ndarray:
+    """Every row its own session of one role: the role-level grouping's worst case."""
+    return np.char.add(f"arn:aws:sts::{ACCOUNT}:assumed-role/app/d{day}-", np.arange(n).astype(str)).astype(object)
 
 
 def write_cloudtrail(cache: Path, rows: int, seed: int = 8) -> None:
@@ -129,22 +146,27 @@ def write_cloudtrail(cache: Path, rows: int, seed: int = 8) -> None:
         pq.write_table(table, folder / "part-0.parquet", row_group_size=1_000_000)
 
 
-def run_catalogue(cache: Path) -> dict:
+def run_catalogue(cache: Path, config_name: str = "none", memory_limit: str | None = None) -> dict:
     """Run every detection over the cache (in this process); returns timings."""
     from s3forensics.detections import run_detections
+    from s3forensics.detections.config import DetectionConfig
     from s3forensics.engines.duckdb_engine import DuckDBEngine
     from s3forensics.lab.demo.world import demo_config
 
     started = time.perf_counter()
-    engine = DuckDBEngine(cache_dir=cache)
-    run = run_detections(engine, START, START + dt.timedelta(days=DAYS), config=demo_config())
+    engine = DuckDBEngine(cache_dir=cache, memory_limit=memory_limit)
+    config = demo_config() if config_name == "demo" else DetectionConfig()
+    run = run_detections(engine, START, START + dt.timedelta(days=DAYS), config=config)
     engine.close()
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "findings": len(run.findings),
         "errors": dict(run.errors),
+        "profiles": {b: p.describe() for b, p in (run.profiles or {}).items()},
         "per_detection": {k: round(v, 2) for k, v in sorted(run.seconds.items(), key=lambda kv: -kv[1])},
+        # Profile inference and the window checks: the run's time outside the detections.
+        "profiles_and_checks_seconds": round(seconds - sum(run.seconds.values()), 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
@@ -154,24 +176,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000_000, help="S3 access log rows")
     parser.add_argument("--ct-rows", type=int, default=1_000_000, help="CloudTrail rows")
     parser.add_argument("--cache", type=Path, help="cache folder to (re)use (default: a temporary one)")
+    parser.add_argument("--config", choices=("none", "demo"), default="none", help="none: profiles inferred (default); demo: the demo world's")
+    parser.add_argument("--memory-limit", help="DuckDB memory_limit, e.g. 3GB (default: DuckDB's, 80%% of RAM)")
+    parser.add_argument("--worst", action="store_true", help="every row its own address, key and session")
     parser.add_argument("--run-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_only:
-        print(json.dumps(run_catalogue(args.cache)))
+        print(json.dumps(run_catalogue(args.cache, args.config, args.memory_limit)))
         return 0
     with tempfile.TemporaryDirectory(prefix="s3f-bench-") as tmp:
         cache = args.cache or Path(tmp) / "cache"
         if not (cache / "s3_access").is_dir():
             started = time.perf_counter()
-            write_s3_access(cache, args.rows)
+            write_s3_access(cache, args.rows, worst=args.worst)
             write_cloudtrail(cache, args.ct_rows)
             print(f"generated {args.rows:,} access rows + {args.ct_rows:,} CloudTrail rows in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        child = subprocess.run([sys.executable, "-m", "bench.bench_detections", "--run-only", "--cache", str(cache)], capture_output=True, text=True, check=False)
+        command = [sys.executable, "-m", "bench.bench_detections", "--run-only", "--cache", str(cache), "--config", args.config]
+        if args.memory_limit:
+            command += ["--memory-limit", args.memory_limit]
+        child = subprocess.run(command, capture_output=True, text=True, check=False)
         if child.returncode:
             print(child.stderr, file=sys.stderr)
             return child.returncode
         result = json.loads(child.stdout.strip().splitlines()[-1])
-        result.update({"rows": args.rows, "ct_rows": args.ct_rows})
+        result.update({"rows": args.rows, "ct_rows": args.ct_rows, "config": args.config, "worst": args.worst, "memory_limit": args.memory_limit})
         print(json.dumps(result, indent=2))
     return 0
 

@@ -7,9 +7,36 @@
 -- param public_buckets: array(varchar) = [] -- buckets public by design: anonymous readers there are never new
 -- param allow_principals: array(varchar) = [] -- requester ARNs never reported
 -- param allow_user_agents: array(varchar) = [] -- exact user agents never reported
-WITH history AS (
+WITH window_reads AS (
     -- An assumed role is known by its role, not by the session (names change every hour on
     -- many platforms): arn:aws:sts::ACCOUNT:assumed-role/ROLE.
+    SELECT
+        bucket,
+        remote_ip,
+        coalesce(nullif(regexp_extract(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(requester, '')) AS principal_key,
+        requester,
+        bytes_sent,
+        key,
+        time,
+        request_id
+    FROM s3_access
+    WHERE time >= :start
+      AND time < :end
+      AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
+      AND http_status < 400
+      AND (requester IS NOT NULL OR NOT contains(:public_buckets, bucket))
+      AND NOT contains(:allow_principals, coalesce(requester, ''))
+      AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
+),
+-- Counts alone first (cheap even when every row is its own source), then history and
+-- details only for the sources that read enough.
+candidates AS (
+    SELECT bucket, remote_ip, principal_key
+    FROM window_reads
+    GROUP BY 1, 2, 3
+    HAVING count(*) >= :min_reads
+),
+history AS (
     SELECT
         bucket,
         remote_ip,
@@ -25,39 +52,35 @@ bucket_start AS (
     GROUP BY bucket
 ),
 ip_first AS (
-    SELECT bucket, remote_ip, min(time) AS first_time
-    FROM history
-    GROUP BY bucket, remote_ip
+    SELECT h.bucket, h.remote_ip, min(h.time) AS first_time
+    FROM history AS h
+    JOIN (SELECT DISTINCT bucket, remote_ip FROM candidates) AS c ON c.bucket = h.bucket AND c.remote_ip = h.remote_ip
+    GROUP BY h.bucket, h.remote_ip
 ),
 principal_first AS (
-    SELECT bucket, principal_key, min(time) AS first_time
-    FROM history
-    WHERE principal_key <> ''
-    GROUP BY bucket, principal_key
+    SELECT h.bucket, h.principal_key, min(h.time) AS first_time
+    FROM history AS h
+    JOIN (SELECT DISTINCT bucket, principal_key FROM candidates WHERE principal_key <> '') AS c
+        ON c.bucket = h.bucket AND c.principal_key = h.principal_key
+    GROUP BY h.bucket, h.principal_key
 ),
 reads AS (
     SELECT
-        bucket,
-        remote_ip,
-        coalesce(nullif(regexp_extract(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(requester, '')) AS principal_key,
-        min(requester) AS principal,
+        r.bucket,
+        r.remote_ip,
+        r.principal_key,
+        min(r.requester) AS principal,
         count(*) AS n,
-        sum(coalesce(bytes_sent, 0)) AS b,
-        approx_distinct(key) AS keys,
-        min(time) AS first_time,
-        max(time) AS last_time,
-        min(key) AS key_a,
-        max(key) AS key_b,
-        min(request_id) AS request_a,
-        max(request_id) AS request_b
-    FROM s3_access
-    WHERE time >= :start
-      AND time < :end
-      AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
-      AND http_status < 400
-      AND (requester IS NOT NULL OR NOT contains(:public_buckets, bucket))
-      AND NOT contains(:allow_principals, coalesce(requester, ''))
-      AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
+        sum(coalesce(r.bytes_sent, 0)) AS b,
+        approx_distinct(r.key) AS keys,
+        min(r.time) AS first_time,
+        max(r.time) AS last_time,
+        min(r.key) AS key_a,
+        max(r.key) AS key_b,
+        min(r.request_id) AS request_a,
+        max(r.request_id) AS request_b
+    FROM window_reads AS r
+    JOIN candidates AS c ON c.bucket = r.bucket AND c.remote_ip = r.remote_ip AND c.principal_key = r.principal_key
     GROUP BY 1, 2, 3
 ),
 judged AS (

@@ -20,25 +20,46 @@ WITH per_source AS (
     bucket,
     DATE_TRUNC('HOUR', time),
     COALESCE(remote_ip, '-')
-), ranked AS (
+), hourly /* The busiest source of each hour by requests and by bytes; ties go to the smallest address, */ /* on both engines. A maximum and a join, not a sort: an hour may hold millions of sources. */ AS (
   SELECT
-    *,
-    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY requests DESC, source) AS rank_in_hour, /* The busiest source of the hour; ties go to the smallest address, on both engines. */
-    ROW_NUMBER() OVER (PARTITION BY bucket, hour ORDER BY bytes DESC, source) AS bytes_rank_in_hour
+    bucket,
+    hour,
+    SUM(requests) AS requests,
+    SUM(errors_4xx) AS errors_4xx,
+    SUM(bytes) AS bytes,
+    COUNT(*) AS distinct_ips,
+    MAX(requests) AS top_requests,
+    MAX(bytes) AS top_bytes
   FROM per_source
+  GROUP BY
+    bucket,
+    hour
+), tops AS (
+  SELECT
+    s.bucket,
+    s.hour,
+    MIN(CASE WHEN s.requests = h.top_requests THEN s.source END) AS top_source,
+    MIN(CASE WHEN s.bytes = h.top_bytes THEN s.source END) AS top_bytes_source
+  FROM per_source AS s
+  JOIN hourly AS h
+    ON h.bucket = s.bucket AND h.hour = s.hour
+  WHERE
+    s.requests = h.top_requests OR s.bytes = h.top_bytes
+  GROUP BY
+    s.bucket,
+    s.hour
 )
 SELECT
-  bucket,
-  hour,
-  SUM(requests) AS requests,
-  SUM(errors_4xx) AS errors_4xx,
-  SUM(bytes) AS bytes,
-  COUNT(*) AS distinct_ips,
-  MAX(CASE WHEN rank_in_hour = 1 THEN source END) AS top_source,
-  MAX(CASE WHEN rank_in_hour = 1 THEN requests END) AS top_source_requests,
-  MAX(CASE WHEN bytes_rank_in_hour = 1 THEN source END) AS top_bytes_source,
-  MAX(CASE WHEN bytes_rank_in_hour = 1 THEN bytes END) AS top_bytes_source_bytes
-FROM ranked
-GROUP BY
-  bucket,
-  hour
+  h.bucket,
+  h.hour,
+  h.requests,
+  h.errors_4xx,
+  h.bytes,
+  h.distinct_ips,
+  t.top_source,
+  h.top_requests AS top_source_requests,
+  t.top_bytes_source,
+  h.top_bytes AS top_bytes_source_bytes
+FROM hourly AS h
+JOIN tops AS t
+  ON t.bucket = h.bucket AND t.hour = h.hour

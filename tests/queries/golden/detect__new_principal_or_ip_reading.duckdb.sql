@@ -1,6 +1,42 @@
-WITH history AS (
+WITH window_reads AS (
   /* An assumed role is known by its role, not by the session (names change every hour on */
   /* many platforms): arn:aws:sts::ACCOUNT:assumed-role/ROLE. */
+  SELECT
+    bucket,
+    remote_ip,
+    COALESCE(
+      NULLIF(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''),
+      COALESCE(requester, '')
+    ) AS principal_key,
+    requester,
+    bytes_sent,
+    key,
+    time,
+    request_id
+  FROM s3_access AS s3_access
+  WHERE
+    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
+    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
+    AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
+    AND http_status < 400
+    AND (
+      NOT requester IS NULL OR NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), bucket)
+    )
+    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
+    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_agent, ''))
+), candidates /* Counts alone first (cheap even when every row is its own source), then history and */ /* details only for the sources that read enough. */ AS (
+  SELECT
+    bucket,
+    remote_ip,
+    principal_key
+  FROM window_reads
+  GROUP BY
+    1,
+    2,
+    3
+  HAVING
+    COUNT(*) >= 5
+), history AS (
   SELECT
     bucket,
     remote_ip,
@@ -24,53 +60,58 @@ WITH history AS (
     bucket
 ), ip_first AS (
   SELECT
-    bucket,
-    remote_ip,
-    MIN(time) AS first_time
-  FROM history
+    h.bucket,
+    h.remote_ip,
+    MIN(h.time) AS first_time
+  FROM history AS h
+  JOIN (
+    SELECT DISTINCT
+      bucket,
+      remote_ip
+    FROM candidates
+  ) AS c
+    ON c.bucket = h.bucket AND c.remote_ip = h.remote_ip
   GROUP BY
-    bucket,
-    remote_ip
+    h.bucket,
+    h.remote_ip
 ), principal_first AS (
   SELECT
-    bucket,
-    principal_key,
-    MIN(time) AS first_time
-  FROM history
-  WHERE
-    principal_key <> ''
+    h.bucket,
+    h.principal_key,
+    MIN(h.time) AS first_time
+  FROM history AS h
+  JOIN (
+    SELECT DISTINCT
+      bucket,
+      principal_key
+    FROM candidates
+    WHERE
+      principal_key <> ''
+  ) AS c
+    ON c.bucket = h.bucket AND c.principal_key = h.principal_key
   GROUP BY
-    bucket,
-    principal_key
+    h.bucket,
+    h.principal_key
 ), reads AS (
   SELECT
-    bucket,
-    remote_ip,
-    COALESCE(
-      NULLIF(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''),
-      COALESCE(requester, '')
-    ) AS principal_key,
-    MIN(requester) AS principal,
+    r.bucket,
+    r.remote_ip,
+    r.principal_key,
+    MIN(r.requester) AS principal,
     COUNT(*) AS n,
-    SUM(COALESCE(bytes_sent, 0)) AS b,
-    APPROX_COUNT_DISTINCT(key) AS keys,
-    MIN(time) AS first_time,
-    MAX(time) AS last_time,
-    MIN(key) AS key_a,
-    MAX(key) AS key_b,
-    MIN(request_id) AS request_a,
-    MAX(request_id) AS request_b
-  FROM s3_access AS s3_access
-  WHERE
-    time >= CAST('2026-11-16 00:00:00' AS TIMESTAMP)
-    AND time < CAST('2026-11-23 00:00:00' AS TIMESTAMP)
-    AND operation IN ('REST.GET.OBJECT', 'WEBSITE.GET.OBJECT', 'REST.COPY.OBJECT_GET')
-    AND http_status < 400
-    AND (
-      NOT requester IS NULL OR NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), bucket)
-    )
-    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
-    AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_agent, ''))
+    SUM(COALESCE(r.bytes_sent, 0)) AS b,
+    APPROX_COUNT_DISTINCT(r.key) AS keys,
+    MIN(r.time) AS first_time,
+    MAX(r.time) AS last_time,
+    MIN(r.key) AS key_a,
+    MAX(r.key) AS key_b,
+    MIN(r.request_id) AS request_a,
+    MAX(r.request_id) AS request_b
+  FROM window_reads AS r
+  JOIN candidates AS c
+    ON c.bucket = r.bucket
+    AND c.remote_ip = r.remote_ip
+    AND c.principal_key = r.principal_key
   GROUP BY
     1,
     2,
