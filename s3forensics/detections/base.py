@@ -13,6 +13,7 @@ rows), the findings it must produce (actor, bucket, window and counts), worked o
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -313,6 +314,16 @@ def _table(rows: tuple[Mapping[str, Any], ...], schema: Any) -> Any:
     import pyarrow as pa
 
     return pa.Table.from_pylist([{name: row.get(name) for name in schema.names} for row in rows], schema=schema)
+
+
+def request_parameters(row: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A CloudTrail row's ``request_parameters`` as a mapping (``{}`` when absent), or
+    ``None`` when its text is not JSON or not a JSON object."""
+    try:
+        params = json.loads(row.get("request_parameters") or "{}")
+    except ValueError:
+        return None
+    return params if isinstance(params, Mapping) else None
 
 
 def calls_by_actor(calls: list[Mapping[str, Any]]) -> pd.DataFrame:

@@ -120,7 +120,7 @@ def made_public(rows: Any, values: Mapping[str, Any], config: Any) -> Any:
     """bucket_made_public's analysis: each call's changes (policies read here), then one
     finding row per (bucket, source, principal). On a bucket public by design (profile
     ``public_site``) only a grant to another account is reported."""
-    from s3forensics.detections.base import calls_by_actor
+    from s3forensics.detections.base import calls_by_actor, request_parameters
 
     public = set(values.get("public_buckets") or config.public_buckets())
     own = {*config.own_accounts}
@@ -128,12 +128,8 @@ def made_public(rows: Any, values: Mapping[str, Any], config: Any) -> Any:
     for row in rows.to_dict("records"):
         found = [row["change"]] if isinstance(row.get("change"), str) else []
         if row.get("event_name") == "PutBucketPolicy":
-            try:
-                params = json.loads(row.get("request_parameters") or "{}")
-            except ValueError:
-                params = {}
             mine = own | ({str(row["recipient_account_id"])} if row.get("recipient_account_id") else set())
-            found += grants(params if isinstance(params, Mapping) else {}, mine)
+            found += grants(request_parameters(row) or {}, mine)
         if row.get("bucket") in public:
             found = [f for f in found if f.startswith("policy grants account")]
         if found:

@@ -31,6 +31,7 @@ from s3forensics.detections.base import (
     Detection,
     access,
     calls_by_actor,
+    request_parameters,
     run_finding,
     trail,
 )
@@ -84,11 +85,8 @@ def weakened(rows: pd.DataFrame, values: Mapping[str, Any], config: DetectionCon
     """One finding row per (bucket, source, principal) whose calls weakened recovery."""
     kept = []
     for row in rows.to_dict("records"):
-        try:
-            params = json.loads(row.get("request_parameters") or "{}")
-        except ValueError:
-            continue
-        if not isinstance(params, Mapping):
+        params = request_parameters(row)
+        if params is None:
             continue
         found = changes(str(row.get("event_name")), params, int(values["max_days"]))
         if found:

@@ -184,10 +184,10 @@ def evaluate_shape(
     catalogue on it, as a new user would run it: no profile, allowlist or account given
     unless ``config`` says otherwise. ``days`` defaults to the shape's own (3; 2 for the busy
     bucket)."""
-    from s3forensics.lab.demo.shapes import SHAPES, generate_shape
+    from s3forensics.lab.demo.shapes import generate_shape
 
     with tempfile.TemporaryDirectory(prefix=f"s3f-shape-{shape_id}-") as tmp:
-        generate_shape(shape_id, tmp, days=days or (SHAPES[shape_id].days if shape_id in SHAPES else 3), seed=seed)
+        generate_shape(shape_id, tmp, days=days, seed=seed)
         return evaluate(tmp, config=config or DetectionConfig(), params=params)
 
 

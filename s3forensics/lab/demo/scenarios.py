@@ -84,7 +84,7 @@ def plan(start: datetime, days: int) -> list[Plan]:
     return plans
 
 
-def _truth(
+def ground_truth(
     scenario_id: str,
     title: str,
     bucket: str,
@@ -98,6 +98,7 @@ def _truth(
     bytes_total: int,
     notes: str,
 ) -> dict[str, Any]:
+    """A ground-truth entry: its window read from the incident's own rows and events."""
     times = [r["time"] for r in rows] + [datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) for e in events]
     first = min(times).replace(microsecond=0)
     last = max(times).replace(microsecond=0)
@@ -156,7 +157,7 @@ def get_flood(ctx: DemoContext, t0: datetime) -> dict[str, Any]:
         )  # fmt: skip
         # Bursty: a few requests per second, with short pauses.
         t += timedelta(seconds=rng.expovariate(4.5) if rng.random() < 0.99 else rng.uniform(2, 6))
-    return _truth(
+    return ground_truth(
         "get_flood", "GET flood on the public site from one address", site, rows, [],
         source_ips=[FLOOD_IP], principals=[], expected=["request_rate_spike"],
         objects=sorted({r["key"] for r in rows}), bytes_total=sum(r["bytes_sent"] for r in rows),
@@ -219,7 +220,7 @@ def secret_scanner(ctx: DemoContext, t0: datetime) -> dict[str, Any]:
             t, python, "PutObject", site, key=key, data=True, read_only=False, request_id=record["request_id"],
             host_id=record["host_id"], bytes_in=17, error=("AccessDenied", "Access Denied"),
         ))  # fmt: skip
-    return _truth(
+    return ground_truth(
         "secret_scanner", "Anonymous scanner probing secret files on the public site", site, rows, events,
         source_ips=[SCANNER_IP], principals=[],
         expected=["secret_file_probing", "scanner_user_agent", "access_denied_burst"],
@@ -252,7 +253,7 @@ def role_exfiltration(ctx: DemoContext, t0: datetime) -> dict[str, Any]:
         ))  # fmt: skip
         t += timedelta(seconds=rng.uniform(1, 9))
     gets = [r for r in rows if r["operation"] == "REST.GET.OBJECT"]
-    return _truth(
+    return ground_truth(
         "role_exfiltration", "analytics-export role credentials used from a new address to download exports/", data,
         rows, [], source_ips=[EXFIL_IP], principals=[caller.requester or "", world.role_arn(world.ANALYTICS_ROLE)],
         expected=["large_egress", "new_principal_or_ip_reading"],
@@ -336,7 +337,7 @@ def archive_made_public(ctx: DemoContext, t0: datetime) -> dict[str, Any]:
         t, "put-bucket-logging", "PutBucketLogging", "REST.PUT.LOGGING_STATUS", "PUT", "logging", 200, None,
         {"logging": "", "BucketLoggingStatus": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}, bytes_in=108,
     )  # fmt: skip
-    return _truth(
+    return ground_truth(
         "archive_made_public", "Archive bucket made public, then its access logging disabled", archive, rows, events,
         source_ips=[ARCHIVE_ADMIN_IP], principals=[world.user_arn(world.ADMIN_USER)],
         expected=["bucket_made_public", "logging_evasion"], objects=[], bytes_total=0,
@@ -393,7 +394,7 @@ def mass_delete(ctx: DemoContext, t0: datetime) -> dict[str, Any]:
         ctx.data_sizes.pop(key)
         ctx.data_created.pop(key, None)
     deleted = [r for r in rows if r["operation"] == "BATCH.DELETE.OBJECT"]
-    return _truth(
+    return ground_truth(
         "mass_delete", "Mass deletion of invoices in the data bucket with DeleteObjects", data, rows, events,
         source_ips=[DELETE_IP], principals=[caller.requester or "", world.user_arn(world.CI_USER)],
         expected=["mass_delete"], objects=[r["key"] for r in deleted],

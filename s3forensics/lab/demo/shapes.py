@@ -49,6 +49,7 @@ from s3forensics.lab.demo.records import (
     service_identity,
     user_identity,
 )
+from s3forensics.lab.demo.scenarios import ground_truth
 
 #: Another account of the documentation's examples: a partner reading by design.
 PARTNER_ACCOUNT = "444455556666"
@@ -143,27 +144,11 @@ class ShapeWorld:
         source_ips: list[str], principals: list[str], expected: list[str], notes: str,
     ) -> dict[str, Any]:  # fmt: skip
         """A ground-truth entry counted from the incident's own rows and events."""
-        times = [r["time"] for r in rows] + [
-            datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")) for e in events
-        ]
-        return {
-            "id": scenario_id,
-            "title": title,
-            "bucket": self.bucket,
-            "source_ips": source_ips,
-            "principals": principals,
-            "start": fakes.iso(min(times).replace(microsecond=0)),
-            "end": fakes.iso(max(times).replace(microsecond=0)),
-            "expected_detections": expected,
-            "objects": sorted({r["key"] for r in rows if r.get("key")}),
-            "bytes": sum(r.get("bytes_sent") or 0 for r in rows),
-            "notes": notes,
-            "requests": len(rows),
-            "cloudtrail_events": len(events),
-            "request_ids": sorted(
-                {r["request_id"] for r in rows} | {e["requestID"] for e in events if "requestID" in e}
-            ),
-        }
+        return ground_truth(
+            scenario_id, title, self.bucket, rows, events, source_ips=source_ips, principals=principals,
+            expected=expected, objects=sorted({r["key"] for r in rows if r.get("key")}),
+            bytes_total=sum(r.get("bytes_sent") or 0 for r in rows), notes=notes,
+        )  # fmt: skip
 
 
 # --- callers ----------------------------------------------------------------------------
@@ -867,17 +852,21 @@ SHAPES: dict[str, Shape] = {
 def generate_shape(
     shape_id: str,
     out_dir: str | Path,
-    days: int = DEFAULT_DAYS,
+    days: int | None = DEFAULT_DAYS,
     seed: int = 7,
     start: str | date | datetime | None = None,
 ) -> dict[str, Any]:
     """Write one shape's world (logs and ``ground_truth.json``) under ``out_dir``.
+
+    ``days=None`` takes the shape's own length (:attr:`Shape.days`).
 
     Raises:
         ConfigError: an unknown shape, or ``days``/``seed`` out of range.
     """
     if shape_id not in SHAPES:
         raise ConfigError(f"unknown world shape {shape_id!r}; choose one of {', '.join(SHAPES)}")
+    if days is None:
+        days = SHAPES[shape_id].days
     if isinstance(days, bool) or not isinstance(days, int) or not 2 <= days <= MAX_DAYS:
         raise ConfigError(f"days must be an integer from 2 to {MAX_DAYS} (the first day is history), got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
