@@ -289,3 +289,27 @@ def test_partition_days_keep_four_digit_years() -> None:
 
     assert partition_day(datetime(999, 1, 2)) == "0999/01/02"
     assert partition_day(datetime(2026, 12, 6)) == "2026/12/06"
+
+
+def test_only_row_by_row_ctes_are_recomputed_on_duckdb() -> None:
+    """A CTE that filters and projects is inlined (NOT MATERIALIZED); one that groups, joins,
+    windows or limits keeps DuckDB's materialization, and both give the same rows."""
+    import duckdb
+
+    sql = (
+        "WITH rows AS (SELECT bucket, bytes_sent FROM s3_access WHERE bytes_sent > 0),"
+        " sums AS (SELECT bucket, sum(bytes_sent) AS b FROM rows GROUP BY bucket),"
+        " ranked AS (SELECT bucket, row_number() OVER (ORDER BY b) AS r FROM sums),"
+        " firsts AS (SELECT bucket FROM rows LIMIT 1),"
+        " joined AS (SELECT s.bucket FROM sums AS s JOIN ranked AS k ON k.bucket = s.bucket)"
+        " SELECT s.bucket, s.b, k.r, (SELECT count(*) FROM rows) AS n, (SELECT count(*) FROM firsts) AS f"
+        " FROM sums AS s JOIN ranked AS k ON k.bucket = s.bucket JOIN joined AS j ON j.bucket = s.bucket"
+        " ORDER BY s.bucket"
+    )
+    tree = to_duckdb(sqlglot.parse_one(sql, read="trino"))
+    flags = {cte.alias: cte.args.get("materialized") for cte in tree.find_all(exp.CTE)}
+    assert flags == {"rows": False, "sums": None, "ranked": None, "firsts": None, "joined": None}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s3_access AS SELECT * FROM (VALUES ('a', 5), ('a', 0), ('b', 7), ('b', 1)) v(bucket, bytes_sent)")
+    plain = sqlglot.parse_one(sql, read="trino").sql("duckdb")
+    assert con.execute(tree.sql("duckdb")).fetchall() == con.execute(plain).fetchall() == [("a", 5, 1, 3, 1), ("b", 8, 2, 3, 1)]

@@ -1,4 +1,4 @@
-WITH denied AS (
+WITH denied AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

@@ -1,4 +1,4 @@
-WITH trail AS (
+WITH trail AS NOT MATERIALIZED (
   SELECT
     *,
     LIST_FILTER(
@@ -94,7 +94,7 @@ WITH trail AS (
       COALESCE(REGEXP_EXTRACT(requester, '^arn:aws[a-z-]*:(iam|sts)::([0-9]{12}):', 2), '')
     )
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(requester, ''))
-), placed AS (
+), placed AS NOT MATERIALIZED (
   SELECT
     *,
     COALESCE(

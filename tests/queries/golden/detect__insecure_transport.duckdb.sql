@@ -1,4 +1,4 @@
-WITH insecure AS (
+WITH insecure AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

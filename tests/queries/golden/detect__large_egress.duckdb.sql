@@ -1,4 +1,4 @@
-WITH reads AS (
+WITH reads AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

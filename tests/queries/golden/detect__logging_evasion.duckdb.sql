@@ -1,4 +1,4 @@
-WITH changes AS (
+WITH changes AS NOT MATERIALIZED (
   SELECT
     COALESCE(bucket_name, request_parameters ->> '$.bucketName', request_parameters ->> '$.name') AS target,
     event_source,

@@ -99,7 +99,7 @@ WITH deletes AS (
   HAVING
     SUM(objects) >= 50
     OR COUNT_IF(COALESCE(action IN ('DeleteBucket', 'REST.DELETE.BUCKET'), FALSE)) > 0
-), placed AS (
+), placed AS NOT MATERIALIZED (
   SELECT
     *,
     COALESCE(

@@ -1,4 +1,4 @@
-WITH window_reads AS (
+WITH window_reads AS NOT MATERIALIZED (
   /* An assumed role is known by its role, not by the session (names change every hour on */
   /* many platforms): arn:aws:sts::ACCOUNT:assumed-role/ROLE. */
   SELECT
@@ -36,7 +36,7 @@ WITH window_reads AS (
     3
   HAVING
     COUNT(*) >= 5
-), history AS (
+), history AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

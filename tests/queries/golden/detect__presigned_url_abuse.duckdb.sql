@@ -1,4 +1,4 @@
-WITH presigned AS (
+WITH presigned AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

@@ -1,4 +1,4 @@
-WITH req AS (
+WITH req AS NOT MATERIALIZED (
   SELECT
     bucket,
     remote_ip,

@@ -1,4 +1,4 @@
-WITH writes AS (
+WITH writes AS NOT MATERIALIZED (
   SELECT
     COALESCE(bucket_name, request_parameters ->> '$.bucketName') AS bucket,
     source_ip_address AS source_ip,
@@ -42,7 +42,7 @@ WITH writes AS (
       OR STRPOS(COALESCE(request_parameters, ''), 'x-amz-server-side-encryption-aws-kms-key-id') > 0
     )
     AND NOT ARRAY_CONTAINS(CAST([] AS TEXT[]), COALESCE(user_identity_arn, ''))
-), keyed AS (
+), keyed AS NOT MATERIALIZED (
   SELECT
     *,
     CASE
