@@ -28,23 +28,32 @@ WITH reads AS (
       AND NOT contains(:allow_principals, coalesce(requester, ''))
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),
--- First the sums alone (cheap), then details only for the few heavy periods.
+-- First the sums alone (cheap), then details only for the few heavy periods. An address
+-- that did not take enough in a period did not as any one principal either, so principals
+-- are keyed only on the heavy addresses.
+heavy_ips AS (
+    SELECT bucket, remote_ip, period
+    FROM reads
+    GROUP BY bucket, remote_ip, period
+    HAVING sum(bytes_sent) >= CASE WHEN contains(:public_buckets, bucket) THEN :min_bytes_public ELSE :min_bytes END
+),
 all_heavy AS (
     SELECT
-        bucket,
-        remote_ip,
-        principal_key,
-        period,
+        r.bucket,
+        r.remote_ip,
+        r.principal_key,
+        r.period,
         -- Who and from where, for routine jobs: a role whatever its session, from its own
         -- address or from any private (VPC) address.
-        coalesce(nullif(regexp_extract(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), principal_key) AS actor,
+        coalesce(nullif(regexp_extract(r.principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), r.principal_key) AS actor,
         CASE
-            WHEN regexp_like(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
-            ELSE remote_ip
+            WHEN regexp_like(r.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
+            ELSE r.remote_ip
         END AS place
-    FROM reads
-    GROUP BY bucket, remote_ip, principal_key, period
-    HAVING sum(bytes_sent) >= CASE WHEN contains(:public_buckets, bucket) THEN :min_bytes_public ELSE :min_bytes END
+    FROM reads AS r
+    JOIN heavy_ips AS i ON i.bucket = r.bucket AND i.remote_ip = r.remote_ip AND i.period = r.period
+    GROUP BY r.bucket, r.remote_ip, r.principal_key, r.period
+    HAVING sum(r.bytes_sent) >= CASE WHEN contains(:public_buckets, r.bucket) THEN :min_bytes_public ELSE :min_bytes END
 ),
 totals AS (
     SELECT h.bucket, h.remote_ip, h.principal_key, h.period

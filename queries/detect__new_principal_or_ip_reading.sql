@@ -29,10 +29,18 @@ WITH window_reads AS (
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),
 -- Counts alone first (cheap even when every row is its own source), then history and
--- details only for the sources that read enough.
-candidates AS (
-    SELECT bucket, remote_ip, principal_key
+-- details only for the sources that read enough: an address that did not read enough in
+-- total did not as any one principal either, so principals are keyed only on those.
+busy_ips AS (
+    SELECT bucket, remote_ip
     FROM window_reads
+    GROUP BY 1, 2
+    HAVING count(*) >= :min_reads
+),
+candidates AS (
+    SELECT r.bucket, r.remote_ip, r.principal_key
+    FROM window_reads AS r
+    JOIN busy_ips AS b ON b.bucket = r.bucket AND b.remote_ip = r.remote_ip
     GROUP BY 1, 2, 3
     HAVING count(*) >= :min_reads
 ),

@@ -25,22 +25,28 @@ WITH req AS (
       AND NOT contains(:allow_user_agents, coalesce(user_agent, ''))
 ),
 -- Counts alone first (cheap), then details only for the few hot periods.
-all_hot_ip AS (
-    SELECT
-        bucket,
-        remote_ip,
-        period,
-        count(*) AS n,
-        -- Who and from where, for routine jobs: a role whatever its session, from its own
-        -- address or from any private (VPC) address; anonymous callers by address alone.
-        coalesce(nullif(regexp_extract(max(requester), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(max(requester), '')) AS actor,
-        CASE
-            WHEN regexp_like(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
-            ELSE remote_ip
-        END AS place
+hot_counts AS (
+    SELECT bucket, remote_ip, period, count(*) AS n
     FROM req
     GROUP BY bucket, remote_ip, period
     HAVING count(*) > :max_requests_per_ip
+),
+all_hot_ip AS (
+    SELECT
+        h.bucket,
+        h.remote_ip,
+        h.period,
+        h.n,
+        -- Who and from where, for routine jobs: a role whatever its session, from its own
+        -- address or from any private (VPC) address; anonymous callers by address alone.
+        coalesce(nullif(regexp_extract(max(r.requester), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'), ''), coalesce(max(r.requester), '')) AS actor,
+        CASE
+            WHEN regexp_like(h.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)') THEN 'private'
+            ELSE h.remote_ip
+        END AS place
+    FROM hot_counts AS h
+    JOIN req AS r ON r.bucket = h.bucket AND r.remote_ip = h.remote_ip AND r.period = h.period
+    GROUP BY h.bucket, h.remote_ip, h.period, h.n
 ),
 hot_ip AS (
     SELECT h.bucket, h.remote_ip, h.period

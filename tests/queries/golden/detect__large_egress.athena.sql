@@ -27,33 +27,51 @@ WITH reads AS (
     AND COALESCE(requester, '') NOT LIKE '%CloudFront Origin Access Identity%'
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
-), all_heavy /* First the sums alone (cheap), then details only for the few heavy periods. */ AS (
+), heavy_ips /* First the sums alone (cheap), then details only for the few heavy periods. An address */ /* that did not take enough in a period did not as any one principal either, so principals */ /* are keyed only on the heavy addresses. */ AS (
   SELECT
     bucket,
     remote_ip,
-    principal_key,
-    period,
-    COALESCE(
-      NULLIF(
-        REGEXP_EXTRACT(principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
-        ''
-      ),
-      principal_key
-    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address. */
-    CASE
-      WHEN REGEXP_LIKE(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
-      THEN 'private'
-      ELSE remote_ip
-    END AS place
+    period
   FROM reads
   GROUP BY
     bucket,
     remote_ip,
-    principal_key,
     period
   HAVING
     SUM(bytes_sent) >= CASE
       WHEN CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), bucket)
+      THEN 2147483648
+      ELSE 268435456
+    END
+), all_heavy AS (
+  SELECT
+    r.bucket,
+    r.remote_ip,
+    r.principal_key,
+    r.period,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(r.principal_key, '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      r.principal_key
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address. */
+    CASE
+      WHEN REGEXP_LIKE(r.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+      THEN 'private'
+      ELSE r.remote_ip
+    END AS place
+  FROM reads AS r
+  JOIN heavy_ips AS i
+    ON i.bucket = r.bucket AND i.remote_ip = r.remote_ip AND i.period = r.period
+  GROUP BY
+    r.bucket,
+    r.remote_ip,
+    r.principal_key,
+    r.period
+  HAVING
+    SUM(r.bytes_sent) >= CASE
+      WHEN CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), r.bucket)
       THEN 2147483648
       ELSE 268435456
     END

@@ -30,12 +30,24 @@ WITH window_reads AS (
     )
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
-), candidates /* Counts alone first (cheap even when every row is its own source), then history and */ /* details only for the sources that read enough. */ AS (
+), busy_ips /* Counts alone first (cheap even when every row is its own source), then history and */ /* details only for the sources that read enough: an address that did not read enough in */ /* total did not as any one principal either, so principals are keyed only on those. */ AS (
   SELECT
     bucket,
-    remote_ip,
-    principal_key
+    remote_ip
   FROM window_reads
+  GROUP BY
+    1,
+    2
+  HAVING
+    COUNT(*) >= 5
+), candidates AS (
+  SELECT
+    r.bucket,
+    r.remote_ip,
+    r.principal_key
+  FROM window_reads AS r
+  JOIN busy_ips AS b
+    ON b.bucket = r.bucket AND b.remote_ip = r.remote_ip
   GROUP BY
     1,
     2,

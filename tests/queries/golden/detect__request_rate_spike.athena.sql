@@ -27,24 +27,12 @@ WITH req AS (
     )
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(requester, ''))
     AND NOT CONTAINS(CAST(ARRAY[] AS ARRAY(VARCHAR)), COALESCE(user_agent, ''))
-), all_hot_ip /* Counts alone first (cheap), then details only for the few hot periods. */ AS (
+), hot_counts /* Counts alone first (cheap), then details only for the few hot periods. */ AS (
   SELECT
     bucket,
     remote_ip,
     period,
-    COUNT(*) AS n,
-    COALESCE(
-      NULLIF(
-        REGEXP_EXTRACT(MAX(requester), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
-        ''
-      ),
-      COALESCE(MAX(requester), '')
-    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address; anonymous callers by address alone. */
-    CASE
-      WHEN REGEXP_LIKE(remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
-      THEN 'private'
-      ELSE remote_ip
-    END AS place
+    COUNT(*) AS n
   FROM req
   GROUP BY
     bucket,
@@ -52,6 +40,32 @@ WITH req AS (
     period
   HAVING
     COUNT(*) > 600
+), all_hot_ip AS (
+  SELECT
+    h.bucket,
+    h.remote_ip,
+    h.period,
+    h.n,
+    COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(MAX(r.requester), '^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role/[^/]+'),
+        ''
+      ),
+      COALESCE(MAX(r.requester), '')
+    ) AS actor, /* Who and from where, for routine jobs: a role whatever its session, from its own */ /* address or from any private (VPC) address; anonymous callers by address alone. */
+    CASE
+      WHEN REGEXP_LIKE(h.remote_ip, '^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.|f[cd][0-9a-f]{0,2}:)')
+      THEN 'private'
+      ELSE h.remote_ip
+    END AS place
+  FROM hot_counts AS h
+  JOIN req AS r
+    ON r.bucket = h.bucket AND r.remote_ip = h.remote_ip AND r.period = h.period
+  GROUP BY
+    h.bucket,
+    h.remote_ip,
+    h.period,
+    h.n
 ), hot_ip AS (
   SELECT
     h.bucket,
