@@ -12,13 +12,14 @@ from typing import Any
 
 import pandas as pd
 
-SEVERITY_COLORS = {
-    "critical": "#7f0000",
-    "high": "#d62728",
-    "medium": "#ff7f0e",
-    "low": "#bcbd22",
-    "info": "#7f7f7f",
-}
+from s3forensics.vocabulary import SEVERITIES, SEVERITY_COLORS, severity_rank
+
+__all__ = ["SEVERITY_COLORS", "alarm_replay", "bar", "cumulative", "heatmap", "status_matrix", "timeline", "use_offline_renderer"]
+
+#: Most bars a timeline draws per category: longer histories are summed into coarser periods.
+MAX_BARS = 1500
+#: Period lengths a timeline may coarsen to, shortest first.
+_STEPS = tuple(pd.Timedelta(s) for s in ("1s", "10s", "1min", "5min", "15min", "1h", "3h", "6h", "12h", "1D", "7D", "30D"))
 
 
 _RENDERER = "s3f_offline"
@@ -62,6 +63,55 @@ def _empty(title: str, message: str) -> Any:
     return fig
 
 
+def _period(times: pd.Series) -> pd.Timedelta:
+    """The counting period of a series of period starts: the smallest gap between them."""
+    unique = pd.Series(pd.to_datetime(times).dropna().unique()).sort_values()
+    gaps = unique.diff().dropna()
+    gaps = gaps[gaps > pd.Timedelta(0)]
+    return gaps.min() if len(gaps) else pd.Timedelta("1h")
+
+
+def _coarsen(counts: pd.DataFrame, time_col: str, value_col: str, color_col: str | None) -> tuple[pd.DataFrame, pd.Timedelta]:
+    """``counts`` summed into periods long enough that at most :data:`MAX_BARS` remain."""
+    times = pd.to_datetime(counts[time_col])
+    period = _period(times)
+    span = times.max() - times.min()
+    if span / period <= MAX_BARS:
+        return counts, period
+    step = next((s for s in _STEPS if s >= period and span / s <= MAX_BARS), _STEPS[-1])
+    keys = [times.dt.floor(step).rename(time_col)] + ([counts[color_col]] if color_col else [])
+    summed = counts[value_col].groupby(keys, sort=True, observed=True, dropna=False).sum().reset_index()
+    return summed, step
+
+
+def _spans(findings: pd.DataFrame, top: float) -> list[Any]:
+    """Each finding's time span as a shaded band: one filled trace per severity, not a shape
+    each (plotly's cost grows with the square of layout shapes)."""
+    import plotly.graph_objects as go
+
+    traces = []
+    severity = findings.get("severity", pd.Series("info", index=findings.index)).astype(str).str.lower()
+    for level in (*SEVERITIES, "other"):
+        rows = findings[severity == level] if level != "other" else findings[~severity.isin(SEVERITIES)]
+        if rows.empty:
+            continue
+        x0 = pd.to_datetime(rows["first_seen"]).tolist()
+        x1 = pd.to_datetime(rows["last_seen"].fillna(rows["first_seen"])).tolist()
+        xs: list[Any] = []
+        ys: list[Any] = []
+        for a, b in zip(x0, x1, strict=True):
+            xs += [a, a, b, b, a, None]
+            ys += [0, top, top, 0, 0, None]
+        traces.append(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", fill="toself", line={"width": 0}, opacity=0.15,
+                fillcolor=SEVERITY_COLORS.get(level, "#7f7f7f"), hoverinfo="skip",
+                name=f"{level} finding spans", legendgroup="spans", showlegend=False,
+            )
+        )
+    return traces
+
+
 def timeline(
     counts: pd.DataFrame,
     *,
@@ -73,6 +123,11 @@ def timeline(
 ) -> Any:
     """A stacked bar timeline, with findings drawn as shaded spans and hoverable markers.
 
+    Each bar covers its period, from its start (a daily bar spans the day, not midnight
+    +/- 12 h). Any size draws in seconds: more than :data:`MAX_BARS` periods are summed into
+    longer ones, findings' spans are one trace per severity and their markers one trace per
+    detection (10,000 findings are about 25 traces).
+
     Args:
         counts: one row per (period, category) with the value to plot.
         time_col: column with the period start (timestamps).
@@ -81,30 +136,54 @@ def timeline(
         findings: optional findings (``first_seen``, ``last_seen``, ``title``, ``severity``...).
         title: chart title.
     """
-    import plotly.express as px
     import plotly.graph_objects as go
 
     if counts.empty:
         return _empty(title, "no requests in this window")
-    fig = px.bar(counts, x=time_col, y=value_col, color=color_col, title=title)
-    fig.update_layout(barmode="stack", bargap=0, hovermode="x unified", legend_title_text=color_col or "")
-    if findings is not None and not findings.empty:
-        top = float(counts.groupby(time_col)[value_col].sum().max())
-        for row in findings.itertuples(index=False):
-            color = SEVERITY_COLORS.get(str(getattr(row, "severity", "info")).lower(), "#7f7f7f")
-            fig.add_vrect(x0=row.first_seen, x1=row.last_seen, fillcolor=color, opacity=0.15, line_width=0)
+    counts, period = _coarsen(counts, time_col, value_col, color_col)
+    width_ms = period / pd.Timedelta("1ms")
+    fig = go.Figure()
+    groups = counts.groupby(color_col, sort=True, dropna=False, observed=True) if color_col else [("", counts)]
+    for category, group in groups:
+        name = str(category) if color_col else value_col
         fig.add_trace(
-            go.Scatter(
-                x=findings["first_seen"],
-                y=[top * 1.05] * len(findings),
-                mode="markers",
-                marker={"symbol": "triangle-down", "size": 12, "color": [SEVERITY_COLORS.get(str(s).lower(), "#7f7f7f") for s in findings.get("severity", [])]},
-                name="findings",
-                text=[_finding_hover(r) for r in findings.to_dict("records")],
-                hoverinfo="text",
+            go.Bar(
+                x=pd.to_datetime(group[time_col]), y=group[value_col], name=name, offset=0, width=width_ms,
+                hovertemplate=f"%{{x}}<br>{name}: %{{y:,}}<extra></extra>",
             )
         )
+    fig.update_layout(title=title, barmode="stack", bargap=0, hovermode="closest", legend_title_text=color_col or "")
+    fig.update_xaxes(title_text=f"{time_col} (bars of {_describe(period)})")
+    fig.update_yaxes(title_text=value_col)
+    if findings is not None and not findings.empty:
+        top = float(counts.groupby(time_col)[value_col].sum().max() or 1)
+        for trace in _spans(findings, top * 1.05):
+            fig.add_trace(trace)
+        detection = findings.get("detection_id", pd.Series("finding", index=findings.index)).astype(str)
+        order = sorted(detection.unique(), key=lambda d: (min(severity_rank(s) for s in findings.loc[detection == d].get("severity", ["info"])), d))
+        for name in order:
+            rows = findings[detection == name]
+            fig.add_trace(
+                go.Scatter(
+                    x=pd.to_datetime(rows["first_seen"]),
+                    y=[top * 1.05] * len(rows),
+                    mode="markers",
+                    marker={"symbol": "triangle-down", "size": 12, "color": [SEVERITY_COLORS.get(str(s).lower(), "#7f7f7f") for s in rows.get("severity", ["info"] * len(rows))]},
+                    name=f"{name} ({len(rows):,})",
+                    text=[_finding_hover(r) for r in rows.to_dict("records")],
+                    hoverinfo="text",
+                )
+            )
     return fig
+
+
+def _describe(period: pd.Timedelta) -> str:
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"1 {unit}" if n == 1 else f"{n} {unit}s"
+    return f"{seconds} s"
 
 
 def _finding_hover(row: dict[str, Any]) -> str:
@@ -154,10 +233,15 @@ def bar(
 
     if frame.empty:
         return _empty(title, "nothing to show in this window")
+    # Severity has one palette and one order on every page (critical first, dark red).
+    palette: dict[str, Any] = {}
+    if color == "severity":
+        present = sorted({str(v) for v in frame[color]}, key=severity_rank)
+        palette = {"color_discrete_map": SEVERITY_COLORS, "category_orders": {"severity": present}}
     if horizontal:
-        fig = px.bar(frame.iloc[::-1], x=y, y=x, color=color, orientation="h", title=title, hover_data=list(hover))
+        fig = px.bar(frame.iloc[::-1], x=y, y=x, color=color, orientation="h", title=title, hover_data=list(hover), **palette)
     else:
-        fig = px.bar(frame, x=x, y=y, color=color, title=title, hover_data=list(hover))
+        fig = px.bar(frame, x=x, y=y, color=color, title=title, hover_data=list(hover), **palette)
     return fig
 
 
@@ -231,20 +315,20 @@ def alarm_replay(states: pd.DataFrame, *, threshold: float, alarms: pd.DataFrame
         go.Scatter(x=states["period"], y=states["value"], mode="lines", name="metric (Sum per period)", hovertemplate="%{x}<br>%{y:,.0f}<extra></extra>")
     )
     fig.add_hline(y=threshold, line_dash="dash", line_color="#d62728", annotation_text=f"threshold {threshold:,.0f}")
-    if alarms is not None:
-        for row in alarms.itertuples(index=False):
-            fig.add_vrect(x0=row.start, x1=row.end, fillcolor="#d62728", opacity=0.2, line_width=0)
-        if len(alarms):
-            fig.add_trace(
-                go.Scatter(
-                    x=alarms["start"],
-                    y=alarms["peak"],
-                    mode="markers",
-                    marker={"symbol": "triangle-down", "size": 12, "color": "#d62728"},
-                    name="ALARM",
-                    text=[f"ALARM {r.start} - {r.end}<br>{r.periods} period(s), peak {r.peak:,.0f}" for r in alarms.itertuples(index=False)],
-                    hoverinfo="text",
-                )
+    if alarms is not None and len(alarms):
+        top = float(states["value"].max() or 1)
+        for trace in _spans(alarms.assign(first_seen=alarms["start"], last_seen=alarms["end"], severity="high"), max(top, threshold) * 1.05):
+            fig.add_trace(trace)
+        fig.add_trace(
+            go.Scatter(
+                x=alarms["start"],
+                y=alarms["peak"],
+                mode="markers",
+                marker={"symbol": "triangle-down", "size": 12, "color": "#d62728"},
+                name="ALARM",
+                text=[f"ALARM {r.start} - {r.end}<br>{r.periods} period(s), peak {r.peak:,.0f}" for r in alarms.itertuples(index=False)],
+                hoverinfo="text",
             )
+        )
     fig.update_layout(title=title, hovermode="x unified")
     return fig

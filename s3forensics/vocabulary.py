@@ -175,6 +175,16 @@ _SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
 
 
+#: One palette for every page, chart and the CLI: darkest red for critical, grey for info.
+SEVERITY_COLORS: dict[str, str] = {
+    "critical": "#7f0000",
+    "high": "#d62728",
+    "medium": "#ff7f0e",
+    "low": "#bcbd22",
+    "info": "#7f7f7f",
+}
+
+
 def severity_rank(value: Any) -> int:
     """Sort key of a severity given as text: 0 for critical ... 4 for info, 5 for anything else."""
     try:
