@@ -143,8 +143,13 @@ def _convert(name: str, text: str, kind: str, notebook: Path) -> Any:
     return text
 
 
-def render_html(executed: Path, html: Path) -> Path:
-    """Render an executed notebook to self-contained HTML (no script fetched from the net)."""
+def render_html(executed: Path, html: Path, *, show_code: bool = False) -> Path:
+    """Render an executed notebook to self-contained HTML (no script fetched from the net).
+
+    A report is read, not debugged: code cells are left out unless ``show_code``, and code
+    cells with neither source nor output (an empty last cell) are left out either way. The
+    executed ``.ipynb`` beside the HTML keeps every cell.
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -153,8 +158,11 @@ def render_html(executed: Path, html: Path) -> Path:
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input_prompt=True,
         exclude_output_prompt=True,
+        exclude_input=not show_code,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if c.cell_type != "code" or c.source.strip() or c.get("outputs")]
+    body, _ = exporter.from_notebook_node(nb)
     html.write_text(body, encoding="utf-8")
     return html
 
@@ -204,8 +212,11 @@ def run_report(
     *,
     stem: str | None = None,
     timeout: int = 900,
+    show_code: bool = False,
 ) -> Report:
     """Execute ``notebook`` with ``parameters`` and render ``<output_dir>/<stem>.html``.
+
+    The HTML shows the notebook's text, tables and charts; ``show_code`` keeps the code.
 
     Raises:
         NotebookError: execution failed; the message names the cell and the error.
@@ -246,7 +257,7 @@ def run_report(
         raise NotebookError(
             f"{path.name} failed{where}: {type(exc).__name__}: {exc} (executed copy: {failed})"
         ) from exc
-    html = render_html(executed, out / f"{stem}.html")
+    html = render_html(executed, out / f"{stem}.html", show_code=show_code)
     return Report(notebook=path, executed=executed, html=html, seconds=time.monotonic() - started)
 
 

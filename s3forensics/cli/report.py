@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     report.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     report.add_argument("--output", default="reports", help="folder for the .ipynb and .html (default: reports)")
     report.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    report.add_argument("--show-code", action="store_true", help="keep the code cells in the HTML (default: text, tables and charts only)")
     report.set_defaults(handler=_report)
 
 
@@ -32,7 +33,7 @@ def _report(args: argparse.Namespace) -> int:
     # a report leaves the machine as it found it (a sandbox it started is stopped).
     was_running = sandbox.status()[0] == "running"
     try:
-        result = run_report(path, params, args.output, timeout=args.timeout)
+        result = run_report(path, params, args.output, timeout=args.timeout, show_code=args.show_code)
     finally:
         if not was_running and sandbox.status()[0] == "running":
             sandbox.stop()

@@ -47,6 +47,42 @@ def test_timed_out_cell_is_named_and_leaves_no_report(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "slow.failed.ipynb").exists()
 
 
+def _small_notebook(tmp_path: Path) -> Path:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("## What happened"),
+            new_code_cell("answer_from_code = 40 + 2\nprint(f'the answer is {answer_from_code}')"),
+            new_code_cell(""),
+        ]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "small.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_report_hides_its_code_unless_asked(tmp_path: Path) -> None:
+    """A report is read by people who did not write it: text, tables and charts, no code;
+    `report --show-code` keeps the code. The executed .ipynb keeps every cell either way."""
+    import nbformat
+
+    from s3forensics.cli import main
+
+    path = _small_notebook(tmp_path)
+    hidden = run_report(path, {}, tmp_path / "hidden").html.read_text(encoding="utf-8")
+    assert "What happened" in hidden and "the answer is 42" in hidden
+    assert "answer_from_code" not in hidden and 'class="highlight hl-ipython3"' not in hidden
+    assert len(nbformat.read(tmp_path / "hidden" / "small.ipynb", as_version=4).cells) == 3
+    assert main(["report", str(path), "--output", str(tmp_path / "shown"), "--show-code"]) == 0
+    shown = (tmp_path / "shown" / "small.html").read_text(encoding="utf-8")
+    assert "answer_from_code" in shown and "the answer is 42" in shown
+    # The empty last cell is not drawn as an empty code box, even with the code shown.
+    assert shown.count('class="highlight hl-ipython3"') == 1
+
+
 def _record_raised_in(filename: str) -> logging.LogRecord:
     """A tornado-style ``Exception in callback`` record whose traceback ends in ``filename``."""
     code = compile("raise OSError('Socket operation on non-socket')", filename, "exec")
