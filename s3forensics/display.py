@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -108,3 +109,69 @@ def paged(frame: pd.DataFrame, *, page: int = 1, page_size: int = DEFAULT_PAGE_S
     if not isinstance(frame, pd.DataFrame):
         raise ParameterError(f"paged() needs a pandas DataFrame, got {type(frame).__name__}")
     return PagedTable(frame=frame, page=page, page_size=page_size, title=title)
+
+
+# -- values people read: one way to write bytes, times and missing values, everywhere ---------
+
+#: What a missing value reads as in tables and text.
+MISSING = "-"
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple, dict)) else False
+    except (TypeError, ValueError):
+        return False
+
+
+def human_bytes(value: Any) -> str:
+    """``1.5 GiB`` for a byte count (binary units, as S3's console and billing count), ``-``
+    when unknown."""
+    if _missing(value):
+        return MISSING
+    number = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(number) < 1024:
+            return f"{number:,.0f} {unit}" if unit == "B" else f"{number:,.1f} {unit}"
+        number /= 1024
+    return f"{number:,.1f} PiB"
+
+
+def human_time(value: Any, *, seconds: bool = True) -> str:
+    """``2026-11-18 10:05:07`` (UTC, no fraction, no offset), ``-`` when unknown."""
+    if _missing(value):
+        return MISSING
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_convert("UTC") if stamp.tzinfo is not None else stamp
+    return stamp.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def human_count(value: Any) -> str:
+    """``12,345`` for a count (``1.0`` from a float column reads ``1``), ``-`` when unknown."""
+    if _missing(value):
+        return MISSING
+    number = float(value)
+    return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for people: times as ``YYYY-MM-DD HH:MM:SS``, columns named like
+    ``bytes`` in KiB/MiB/GiB, counts without ``.0``, missing values as ``-``, a fresh index.
+
+    The result is text, for display only; keep ``frame`` for filtering and export.
+    """
+    out = frame.reset_index(drop=True).copy()
+    for column in out.columns:
+        series = out[column]
+        name = str(column).lower()
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = [human_time(v) for v in series]
+        elif "bytes" in name and pd.api.types.is_numeric_dtype(series):
+            out[column] = [human_bytes(v) for v in series]
+        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            out[column] = [human_count(v) for v in series]
+        else:
+            out[column] = [MISSING if _missing(v) else v for v in series]
+    return out

@@ -5,7 +5,8 @@ A finding has the columns of :data:`s3forensics.vocabulary.FINDING_COLUMNS`, in 
 ``detect --format json`` objects: times ISO-8601 UTC with ``Z`` (fractions only when
 present), counts as integers, evidence as an object (``sample_keys``, ``request_ids``...),
 missing values as null. :func:`to_csv` gives the same columns, times in the same form and
-evidence as JSON text.
+evidence as JSON text. :func:`to_table` is the view people read (``detect --format
+table``): worst first, with a total line; it is not a contract.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.vocabulary import FINDING_COUNTS, FINDING_TIMES
+from s3forensics.display import MISSING, human_bytes, human_count, human_time
+from s3forensics.vocabulary import FINDING_COUNTS, FINDING_TIMES, SEVERITIES, severity_rank
 
 
 def iso_time(value: Any) -> str | None:
@@ -51,3 +53,72 @@ def to_csv(findings: pd.DataFrame) -> str:
     for column in FINDING_TIMES:
         frame[column] = pd.Series([iso_time(v) for v in findings[column]], index=findings.index, dtype="object")
     return frame.to_csv(index=False)
+
+
+#: The table view's columns: (heading, finding column).
+TABLE_COLUMNS = (
+    ("SEVERITY", "severity"),
+    ("DETECTION", "detection_id"),
+    ("FIRST SEEN (UTC)", "first_seen"),
+    ("LAST SEEN", "last_seen"),
+    ("BUCKET", "bucket"),
+    ("SOURCE IP", "source_ip"),
+    ("PRINCIPAL", "principal"),
+    ("EVENTS", "event_count"),
+    ("BYTES", "bytes"),
+    ("SUMMARY", "summary"),
+)
+
+
+def sort_worst_first(findings: pd.DataFrame) -> pd.DataFrame:
+    """Findings by severity (critical first), then by first seen, then by detection."""
+    if findings.empty:
+        return findings
+    rank = findings["severity"].map(severity_rank)
+    order = pd.DataFrame({"rank": rank, "first": pd.to_datetime(findings["first_seen"], utc=True), "id": findings["detection_id"]})
+    return findings.loc[order.sort_values(["rank", "first", "id"], kind="stable").index]
+
+
+def total_line(findings: pd.DataFrame) -> str:
+    """``1,204 finding(s): 2 critical, 10 high, ...; 6 detection(s), 3 bucket(s), 14 source IP(s)``."""
+    if findings.empty:
+        return "0 findings"
+    counts = findings["severity"].str.lower().value_counts()
+    levels = ", ".join(f"{int(counts.get(level, 0)):,} {level}" for level in SEVERITIES)
+    return (
+        f"{len(findings):,} finding(s): {levels}; {findings['detection_id'].nunique():,} detection(s), "
+        f"{findings['bucket'].nunique():,} bucket(s), {findings['source_ip'].nunique():,} source IP(s), "
+        f"{human_time(findings['first_seen'].min(), seconds=False)} to "
+        f"{human_time(max(findings['first_seen'].max(), findings['last_seen'].fillna(findings['first_seen']).max()), seconds=False)} UTC"
+    )
+
+
+def to_table(findings: pd.DataFrame) -> str:
+    """Findings as aligned text, worst first, each value whole, ending with the total line."""
+    if findings.empty:
+        return "no findings\n"
+    rows = []
+    for row in sort_worst_first(findings).to_dict("records"):
+        cells = []
+        for _, column in TABLE_COLUMNS:
+            value = row.get(column)
+            if column in FINDING_TIMES:
+                cells.append(human_time(value, seconds=False))
+            elif column == "bytes":
+                cells.append(human_bytes(value))
+            elif column in FINDING_COUNTS:
+                cells.append(human_count(value))
+            elif value is None or (not isinstance(value, str) and pd.isna(value)):
+                cells.append(MISSING)
+            else:
+                cells.append(" ".join(str(value).split()))
+        rows.append(cells)
+    headings = [heading for heading, _ in TABLE_COLUMNS]
+    widths = [max(len(headings[i]), *(len(r[i]) for r in rows)) for i in range(len(headings) - 1)]
+    numeric = {i for i, (_, column) in enumerate(TABLE_COLUMNS) if column in FINDING_COUNTS or column == "bytes"}
+
+    def line(cells: list[str]) -> str:
+        padded = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=False))]
+        return "  ".join([*padded, cells[-1]]).rstrip()
+
+    return "\n".join([line(headings), *(line(r) for r in rows), "", total_line(findings)]) + "\n"

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from s3forensics.errors import ConfigError, ParameterError
-from s3forensics.findings import to_csv, to_records
+from s3forensics.findings import to_csv, to_records, to_table
 from s3forensics.vocabulary import EARLIEST, LATEST
 
 FORMATS = ("json", "table", "csv")
@@ -286,12 +286,7 @@ def run(args: argparse.Namespace) -> int:
     elif args.format == "csv":
         text = to_csv(findings)
     else:
-        if findings.empty:
-            text = "no findings\n"
-        else:
-            shown = findings[["severity", "detection_id", "first_seen", "bucket", "source_ip", "summary"]].copy()
-            shown["first_seen"] = shown["first_seen"].dt.strftime("%Y-%m-%d %H:%M")
-            text = shown.to_string(index=False, max_colwidth=110) + "\n"
+        text = to_table(findings)
     _emit(text, args.output)
     if failed:
         print(

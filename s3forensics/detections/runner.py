@@ -20,6 +20,7 @@ import pandas as pd
 
 from s3forensics.detections.base import Detection
 from s3forensics.detections.config import DetectionConfig
+from s3forensics.display import human_bytes
 from s3forensics.errors import ParameterError, S3ForensicsError
 from s3forensics.queries import coerce_value, load_query
 from s3forensics.vocabulary import FINDING_COLUMNS, FINDING_COUNTS, FINDING_TIMES, ROW_FIELDS, Window
@@ -133,18 +134,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple, np.ndarray)):
         return [_plain(v) for v in value]
     return value
-
-
-def human_bytes(value: Any) -> str:
-    """``1.5 GiB`` for a byte count (``-`` when unknown)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    number = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(number) < 1024 or unit == "TiB":
-            return f"{number:.0f} {unit}" if unit == "B" else f"{number:.1f} {unit}"
-        number /= 1024
-    return f"{number:.1f} TiB"
 
 
 class _Fields(dict):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from s3forensics.display import human_bytes
 from s3forensics.errors import ParameterError, S3ForensicsError
 from s3forensics.playbook.values import iso, plain
 from s3forensics.vocabulary import BucketProfile, severity_rank
@@ -246,14 +247,6 @@ def cumulative_egress(objects: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return f"{n:,.1f} TB"
-
-
 def exfiltration_answers(
     investigation: Any,
     actor: str,
@@ -302,10 +295,10 @@ def exfiltration_answers(
     if len(taken):
         first, last = taken["first_read"].min(), taken["last_read"].max()
         minutes = max((last - first).total_seconds() / 60, 1 / 60)
-        how_much = f"{_human_bytes(total)} ({total:,} bytes) in {minutes:,.1f} minutes, {total / minutes / 1e6:,.1f} MB per minute"
+        how_much = f"{human_bytes(total)} ({total:,} bytes) in {minutes:,.1f} minutes, {human_bytes(total / minutes)} per minute"
         usual = egress[(egress["requester"].isin(seen["requester"].dropna().tolist())) & (egress["remote_ip"] != actor)] if len(seen) else egress.iloc[0:0]
         if len(usual):
-            how_much += f"; the same identity's other addresses sent {_human_bytes(int(usual['bytes_sent'].sum()))} in the whole window"
+            how_much += f"; the same identity's other addresses sent {human_bytes(int(usual['bytes_sent'].sum()))} in the whole window"
     else:
         how_much = "nothing"
     rows.append({"question": "How much?", "answer": how_much, "evidence": "s3_access__objects_read_by_actor, s3_access__egress_by_actor"})

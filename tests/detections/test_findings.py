@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 
-from s3forensics.findings import iso_time, to_csv, to_records
+from s3forensics.findings import iso_time, to_csv, to_records, to_table
 from s3forensics.vocabulary import FINDING_COLUMNS
 
 
@@ -47,3 +47,26 @@ def test_iso_time_is_utc_with_z() -> None:
     assert iso_time(pd.Timestamp("2026-11-18T11:00:00+01:00")) == "2026-11-18T10:00:00Z"
     assert iso_time(pd.Timestamp("2026-11-18T10:00:00")) == "2026-11-18T10:00:00Z"
     assert iso_time(None) is None and iso_time(pd.NaT) is None
+
+
+def test_the_table_reads_worst_first_with_a_total_line() -> None:
+    """`detect --format table` printed thousands of rows by time (the first critical row at
+    line 5,993), with no principal and no total: now worst first, every value whole."""
+    frame = _frame()
+    low = {**frame.iloc[0].to_dict(), "detection_id": "insecure_transport", "severity": "low", "first_seen": pd.Timestamp("2026-11-17T00:00:00Z")}
+    critical = {**frame.iloc[0].to_dict(), "detection_id": "bucket_made_public", "severity": "critical", "first_seen": pd.Timestamp("2026-11-19T00:00:00Z"),
+                "principal": "arn:aws:iam::111122223333:user/ops-admin", "bytes": 5 * 1024**3, "summary": "made\npublic"}
+    frame = pd.concat([pd.DataFrame([low]), frame, pd.DataFrame([critical])], ignore_index=True)
+    lines = to_table(frame).splitlines()
+    assert lines[0].split()[:3] == ["SEVERITY", "DETECTION", "FIRST"] and "PRINCIPAL" in lines[0]
+    assert [ln.split()[0] for ln in lines[1:5]] == ["critical", "high", "high", "low"]
+    # Same severity: earlier first (the large egress at 10:00 before the mass delete, same time: by id).
+    assert [ln.split()[1] for ln in lines[1:5]] == ["bucket_made_public", "large_egress", "mass_delete", "insecure_transport"]
+    assert "arn:aws:iam::111122223333:user/ops-admin" in lines[1] and "5.0 GiB" in lines[1] and lines[1].endswith("made public")
+    assert "2,9" not in lines[2] and "2.9 KiB" in lines[2] and " - " in lines[3]  # no principal, no last seen: "-"
+    assert "nan" not in to_table(frame).lower() and "NaT" not in to_table(frame)
+    assert lines[-1] == (
+        "4 finding(s): 1 critical, 2 high, 0 medium, 1 low, 0 info; 4 detection(s), 1 bucket(s), 1 source IP(s), "
+        "2026-11-17 00:00 to 2026-11-19 00:00 UTC"
+    )
+    assert to_table(frame.iloc[0:0]) == "no findings\n"

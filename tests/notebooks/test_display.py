@@ -38,3 +38,29 @@ def test_bad_page_size_is_refused(bad: object) -> None:
 def test_html_is_escaped() -> None:
     html = paged(pd.DataFrame({"k": ["<script>x</script>"]}), title="<b>t</b>")._repr_html_()
     assert "<script>" not in html and "&lt;b&gt;t&lt;/b&gt;" in html
+
+
+def test_readable_tables_have_no_index_nan_raw_bytes_or_microseconds() -> None:
+    """Report tables showed pandas indexes, `421416209`, NaN for anonymous, `1.0` for counts
+    and microsecond timestamps."""
+    from s3forensics.display import human_bytes, readable
+
+    frame = pd.DataFrame(
+        {
+            "first_seen": pd.to_datetime(["2026-11-18T10:05:07.123456Z", None], utc=True),
+            "principal": [None, "arn:aws:iam::111122223333:user/ops-admin"],
+            "bytes_sent": [421416209, float("nan")],
+            "requests": [1.0, 12345.0],
+        },
+        index=[7, 9],
+    )
+    shown = readable(frame)
+    assert list(shown.index) == [0, 1]
+    assert shown.to_dict("list") == {
+        "first_seen": ["2026-11-18 10:05:07", "-"],
+        "principal": ["-", "arn:aws:iam::111122223333:user/ops-admin"],
+        "bytes_sent": ["401.9 MiB", "-"],
+        "requests": ["1", "12,345"],
+    }
+    assert frame["bytes_sent"].iloc[0] == 421416209  # the frame itself is untouched
+    assert [human_bytes(v) for v in (0, 1023, 1024, 5 * 1024**3, 3 * 1024**5, None)] == ["0 B", "1,023 B", "1.0 KiB", "5.0 GiB", "3.0 PiB", "-"]
