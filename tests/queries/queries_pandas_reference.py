@@ -214,6 +214,17 @@ def window_rows(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     return pd.DataFrame(rows)
 
 
+def bucket_sources(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    a = _window(s3, "time", p)
+    a = a.groupby("bucket")["time"].agg(["size", "min", "max"]).reset_index().assign(source="s3_access")
+    c = _window(ct, "event_time", p)
+    c = c[(c["event_source"] == "s3.amazonaws.com") & c["bucket_name"].notna()]
+    c = c.groupby("bucket_name")["event_time"].agg(["size", "min", "max"]).reset_index().rename(columns={"bucket_name": "bucket"}).assign(source="cloudtrail")
+    out = pd.concat([a, c], ignore_index=True).rename(columns={"size": "row_count", "min": "first_time", "max": "last_time"})
+    out = out[["bucket", "source", "row_count", "first_time", "last_time"]]
+    return _sort(out, ["bucket", "source"], [True, False])
+
+
 _GETS = ("REST.GET.OBJECT", "WEBSITE.GET.OBJECT")
 _UPLOADS = ("REST.PUT.OBJECT", "REST.PUT.PART", "REST.POST.UPLOAD")
 
@@ -302,6 +313,7 @@ REFERENCES: dict[str, Reference] = {
     "cloudtrail__access_keys_by_source": access_keys_by_source,
     "coverage__access_log_vs_cloudtrail": access_log_vs_cloudtrail,
     "coverage__window_rows": window_rows,
+    "coverage__bucket_sources": bucket_sources,
     "s3_access__request_metrics": request_metrics,
 }
 

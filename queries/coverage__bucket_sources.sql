@@ -1,0 +1,14 @@
+-- description: Per bucket and log source, rows, first and last time inside a window: where the evidence stops (a bucket whose access logs end while others go on was likely switched off).
+-- sources: s3_access, cloudtrail
+SELECT bucket, 's3_access' AS source, count(*) AS row_count, min(time) AS first_time, max(time) AS last_time
+FROM s3_access
+WHERE time >= :start AND time < :end
+GROUP BY bucket
+UNION ALL
+SELECT bucket_name AS bucket, 'cloudtrail' AS source, count(*) AS row_count, min(event_time) AS first_time, max(event_time) AS last_time
+FROM cloudtrail
+WHERE event_time >= :start AND event_time < :end
+  AND event_source = 's3.amazonaws.com'
+  AND bucket_name IS NOT NULL
+GROUP BY bucket_name
+ORDER BY bucket, source DESC
