@@ -14,47 +14,70 @@
 # # Anomaly investigation
 #
 # What happened to these buckets in this window: what fired, who sent the requests, from
-# where, with what result, how much data left, and is it still going on?
-# Runs offline on the sandbox demo world by default; point the parameters at real logs.
+# where, how much data left, is it still going on, and what can these logs not show?
+# Runs offline on the sandbox demo world by default; give `S3_ACCESS` / `CLOUDTRAIL`
+# (folders or `s3://` locations) and `SANDBOX false` for real logs.
 
 # %% tags=["parameters"]
-S3_ACCESS = ["s3://s3f-demo-logs/s3-access/"]  # list: server access log locations (s3://bucket/prefix or folders)
-CLOUDTRAIL = ["s3://s3f-demo-cloudtrail/AWSLogs/"]  # list: CloudTrail locations, [] for none
+S3_ACCESS = []  # list: server access log locations (folders or s3://bucket/prefix); [] with SANDBOX: the demo world's
+CLOUDTRAIL = []  # list: CloudTrail locations, [] for none (with SANDBOX and no S3_ACCESS: the demo world's)
 START = "2026-11-16T00:00:00Z"  # str: window start, ISO-8601 UTC
 END = "2026-11-23T00:00:00Z"  # str: window end, exclusive
 SANDBOX = True  # bool: start the local sandbox with the demo world when none is running
-PROFILES = {"s3f-demo-site": "public_site"}  # dict: bucket -> public_site | private_data (unlisted: private_data)
+PROFILES = {}  # dict: bucket -> public_site | private_data | cloudfront; unlisted buckets: inferred from the logs
 ALLOW_CIDRS = []  # list: networks never reported (your office, your CDN)
+ALLOW_PRINCIPALS = []  # list: principal ARNs (fnmatch patterns allowed) never reported: your deploy role, your backup job
 INTERVAL = "hour"  # str: timeline resolution: minute, hour or day
-FOCUS = ""  # str: IP or principal ARN to drill into; empty for the source of the worst finding
+FOCUS = ""  # str: IP or principal ARN to drill into; empty for the source of the worst incident
 
 # %%
+import pandas as pd
 from IPython.display import Markdown, display
 
 from s3forensics import plots
-from s3forensics.display import paged
+from s3forensics.display import human_bytes, paged, readable
 from s3forensics.investigation import detection_errors, focus_actor, open_investigation, rank_findings
-from s3forensics.lab.demo.job import use_sandbox
+from s3forensics.lab.demo.job import notebook_sources
 
 plots.use_offline_renderer()
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)
-inv.load_summary()
+s3_access, cloudtrail, target = notebook_sources(S3_ACCESS, CLOUDTRAIL, SANDBOX)
+inv = open_investigation(s3_access, cloudtrail, START, END, target=target)
+over_time = inv.require_rows(inv.run("s3_access__requests_over_time", interval=INTERVAL))
+run = inv.detect(PROFILES, allow_cidrs=ALLOW_CIDRS, allow_principals=ALLOW_PRINCIPALS)
+findings = rank_findings(run.findings)
+verdict = inv.verdict(findings)
+display(Markdown(verdict.markdown()))
+
+# %% [markdown]
+# ## Incidents, and what to do next
+# One row per actor and time: the findings of one incident together. The next step is the
+# worst detection's runbook; the known false positives say when it is nothing.
+
+# %%
+paged(verdict.table(), page_size=10, title="Incidents, worst first")
+
+# %%
+display(Markdown(verdict.next_steps()))
+
+# %% [markdown]
+# ## How was each bucket judged?
+# What is unusual depends on what a bucket is for: a public site serves anonymous readers by
+# design. Each profile is inferred from the logs unless `PROFILES` names it.
+
+# %%
+paged(readable(pd.DataFrame([{"bucket": b, "profile": p.profile, "how": p.source, "why": p.reason} for b, p in sorted(run.profiles.items())],
+                            columns=["bucket", "profile", "how", "why"])), title="Bucket profiles")
 
 # %% [markdown]
 # ## What fired?
-# Every detection in the catalogue over the window, grouped so that one incident is a few
-# findings. Severity first; the summary says what to check next.
+# Every finding, most severe first; the summary says what was seen.
 
 # %%
-over_time = inv.require_rows(inv.run("s3_access__requests_over_time", interval=INTERVAL))
-run = inv.detect(PROFILES, allow_cidrs=ALLOW_CIDRS)
-findings = rank_findings(run.findings)
-display(Markdown(f"**{len(findings)} findings** from {findings['detection_id'].nunique()} detections; "
-                 f"{len(run.errors)} detections could not run."))
-paged(findings[["severity", "detection_id", "first_seen", "last_seen", "bucket", "source_ip", "principal", "event_count", "bytes", "summary"]], page_size=15)
+paged(readable(findings[["severity", "detection_id", "first_seen", "last_seen", "bucket", "source_ip", "principal", "event_count", "bytes", "summary"]]),
+      page_size=15, title=f"{len(findings):,} findings from {findings['detection_id'].nunique() if len(findings) else 0} detections")
 
 # %%
-paged(detection_errors(run))
+paged(detection_errors(run), title="Detections that could not run")
 
 # %% [markdown]
 # ## When did it happen?
@@ -86,7 +109,7 @@ plots.bar(top_ips, x="remote_ip", y="requests", title="Top remote IPs by request
           hover=["errors", "bytes_sent", "first_seen", "last_seen"])
 
 # %%
-paged(inv.run("s3_access__top_requesters"), page_size=10)
+paged(readable(inv.run("s3_access__top_requesters")), page_size=10, title="Top requesters")
 
 # %% [markdown]
 # ## How much data left, and through whom?
@@ -106,9 +129,17 @@ plots.bar(egress, x="actor", y="bytes_sent", title="Bytes sent per IP / principa
 # %%
 actor = focus_actor(findings, FOCUS)
 display(Markdown(f"### Actor: `{actor}`" if actor else "### No actor to drill into (no findings, no FOCUS)"))
-paged(inv.run("s3_access__first_last_seen", actor=actor or ""), page_size=10)
+paged(readable(inv.run("s3_access__first_last_seen", actor=actor or "")), page_size=10, title="First and last seen")
 
 # %%
 objects = inv.run("s3_access__objects_read_by_actor", actor=actor or "")
-display(Markdown(f"{len(objects)} objects read, {int(objects['bytes_sent'].sum()):,} bytes sent."))
-paged(objects, page_size=15)
+display(Markdown(f"{len(objects)} objects read, {human_bytes(objects['bytes_sent'].sum())} sent."))
+paged(readable(objects), page_size=15)
+
+# %% [markdown]
+# ## Evidence loaded
+# What was read for this report: every line accounted for (parsed, rejected with a reason,
+# or outside the window).
+
+# %%
+readable(inv.load_summary())

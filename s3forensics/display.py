@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,30 @@ from s3forensics.errors import ParameterError
 
 #: Rows per page when a notebook does not say.
 DEFAULT_PAGE_SIZE = 20
+#: Most rows a paged table writes into a report's HTML (the pages are turned in the browser).
+HTML_ROWS = 10_000
+
+#: Turns the pages of one paged table in the browser (no network, no library).
+_PAGER_SCRIPT = """(function () {
+  var root = document.getElementById("%(id)s"); if (!root) { return; }
+  var rows = root.querySelectorAll("tbody tr"), size = %(size)d, total = %(total)d, shown = %(shown)d;
+  var pages = Math.max(1, Math.ceil(shown / size)), page = Math.min(%(page)d, pages);
+  var caption = root.querySelector(".s3f-caption em"), pager = root.querySelector(".s3f-pager");
+  if (pages < 2) { return; }
+  function show(p) {
+    page = Math.max(1, Math.min(pages, p));
+    for (var i = 0; i < rows.length; i++) { rows[i].style.display = Math.floor(i / size) + 1 === page ? "" : "none"; }
+    var a = (page - 1) * size + 1, b = Math.min(page * size, shown);
+    caption.textContent = "showing rows " + a.toLocaleString("en-US") + "-" + b.toLocaleString("en-US") + " of " +
+      total.toLocaleString("en-US") + " (page " + page + " of " + pages + ")";
+  }
+  [["\u00ab first", function () { show(1); }], ["\u2039 previous", function () { show(page - 1); }],
+   ["next \u203a", function () { show(page + 1); }], ["last \u00bb", function () { show(pages); }]].forEach(function (b) {
+    var button = document.createElement("button"); button.type = "button"; button.textContent = b[0];
+    button.className = "s3f-" + b[0].replace(/[^a-z]/g, ""); button.onclick = b[1]; pager.appendChild(button);
+  });
+  show(page);
+})();"""
 
 
 @dataclass(frozen=True)
@@ -82,16 +107,58 @@ class PagedTable:
         return f"showing rows {first:,}-{last:,} of {self.total:,} (page {self.current} of {self.pages})"
 
     def _repr_html_(self) -> str:
-        head = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
-        body = self.rows.to_html(max_rows=self.page_size + 1, notebook=True, border=0)
-        note = f'<p style="color:#555"><em>{html.escape(self.caption)}</em></p>'
-        return f'<div class="s3f-paged">{head}{note}{body}{note if len(self.rows) > 10 else ""}</div>'
+        """Every row (up to :data:`HTML_ROWS`) in the HTML, the pages turned in the browser.
+
+        Rows off the current page are hidden; a few lines of inline script add the page
+        buttons, so a report opened offline reaches every row. Cell text wraps, aligned left,
+        with no index. Without script (an untrusted notebook) the current page shows.
+        """
+        uid = f"s3f-paged-{uuid.uuid4().hex[:12]}"
+        embedded = self.frame.iloc[:HTML_ROWS]
+        first = (self.current - 1) * self.page_size
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in embedded.columns)
+        body = []
+        for i, row in enumerate(embedded.itertuples(index=False, name=None)):
+            hidden = "" if first <= i < first + self.page_size else ' style="display:none"'
+            cells = "".join(f"<td>{_cell_html(v)}</td>" for v in row)
+            body.append(f"<tr{hidden}>{cells}</tr>")
+        note = html.escape(self.caption)
+        if self.total > HTML_ROWS:
+            note += html.escape(f"; the first {HTML_ROWS:,} rows are in this page")
+        title = f"<h4>{html.escape(self.title)}</h4>" if self.title else ""
+        style = (
+            f"<style>#{uid} table{{border-collapse:collapse;font-size:12px}}"
+            f"#{uid} th,#{uid} td{{text-align:left;vertical-align:top;white-space:normal;overflow-wrap:break-word;"
+            f"max-width:36em;padding:2px 8px;border-bottom:1px solid #ddd}}"
+            f"#{uid} .s3f-pager button{{margin:4px 2px}}</style>"
+        )
+        script = _PAGER_SCRIPT % {"id": uid, "size": self.page_size, "page": self.current, "total": self.total, "shown": len(embedded)}
+        return (
+            f'<div class="s3f-paged" id="{uid}">{style}{title}<p class="s3f-caption" style="color:#555"><em>{note}</em></p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f'<div class="s3f-pager"></div></div><script>{script}</script>'
+        )
 
     def __repr__(self) -> str:
         title = f"{self.title}\n" if self.title else ""
         with pd.option_context("display.max_rows", self.page_size + 1, "display.width", 200):
             text = self.rows.to_string() if self.total else "(no rows)"
         return f"{title}{text}\n[{self.caption}]"
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: missing values as ``-``, times without microseconds."""
+    if isinstance(value, (pd.Timestamp,)) and not _missing(value):
+        return human_time(value)
+    return MISSING if _missing(value) else str(value)
+
+
+def _cell_html(value: Any) -> str:
+    """A cell as escaped HTML; a long word (an ARN, a key) may break after ``/`` or ``:``."""
+    words = _cell_text(value).split(" ")
+    return " ".join(
+        html.escape(w).replace("/", "/<wbr>").replace(":", ":<wbr>") if len(w) > 24 else html.escape(w) for w in words
+    )
 
 
 def paged(frame: pd.DataFrame, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE, title: str = "") -> PagedTable:

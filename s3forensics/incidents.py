@@ -9,7 +9,8 @@ happened, who, from where, how much, and is it still going on.
 same source address, or the same principal, an assumed role by its role whatever the
 session) and their times are within ``gap`` of each other; a finding with no actor (a whole
 bucket's traffic) is grouped with the same detection on the same bucket. Each incident
-carries the worst detection's runbook and known false positives.
+carries the worst detection's runbook and known false positives. How much is the largest
+finding's events and bytes: the findings of one incident often count the same requests.
 
 :func:`blind_spots` says what the logs in hand cannot show: a source missing, logs that
 end before the window does, a bucket whose access logs stop while the others go on (the
@@ -187,8 +188,10 @@ def group_incidents(
                 "first_seen": first,
                 "last_seen": last,
                 "still_going": still,
-                "events": int(pd.to_numeric(part["event_count"], errors="coerce").fillna(0).sum()),
-                "bytes": int(bytes_total.fillna(0).sum()) if bytes_total.notna().any() else None,
+                # The largest finding's count: findings of one incident often count the
+                # same requests (a large egress is also a new reader's reads).
+                "events": int(pd.to_numeric(part["event_count"], errors="coerce").fillna(0).max()),
+                "bytes": int(bytes_total.max()) if bytes_total.notna().any() else None,
                 "findings": len(part),
                 "detections": ", ".join(ids),
                 "headline": str(worst.get("summary") or worst.get("title") or ""),

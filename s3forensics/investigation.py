@@ -91,6 +91,21 @@ class Investigation:
             self.engine, self.start, self.end, config=config, params=params, ids=ids, sources=tuple(self.reports) or None
         )
 
+    def verdict(self, findings: pd.DataFrame) -> Verdict:
+        """The incidents in ``findings`` and the blind spots of the logs in hand.
+
+        "Still going on" is judged against the end of the logs loaded, not of the window.
+        """
+        from s3forensics.incidents import blind_spots, group_incidents
+
+        coverage = self.run("coverage__bucket_sources")
+        ends = pd.to_datetime(coverage["last_time"], utc=True) if not coverage.empty else pd.Series(dtype="datetime64[ns, UTC]")
+        logs_end = ends.max() if len(ends) else None
+        incidents = group_incidents(findings, logs_end=logs_end)
+        given = {source: source in self.reports for source in ("s3_access", "cloudtrail")} if self.reports else None
+        spots = blind_spots(coverage, start=self.start, end=self.end, sources=given, findings=findings)
+        return Verdict(incidents=incidents, blind_spots=spots, logs_end=logs_end)
+
     def setup_checks(self, buckets: Sequence[str] = (), *, enabled: bool = True) -> SetupSummary:
         """Run the setup checks (through the standard AWS chain) for these buckets.
 
@@ -232,6 +247,43 @@ def report_window(end: str | datetime, days: int) -> tuple[datetime, datetime]:
     else:
         stop = utc_time(end, "END")
     return stop - timedelta(days=days), stop
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a report opens with: incidents worst first, and what the logs cannot show."""
+
+    incidents: pd.DataFrame
+    blind_spots: pd.DataFrame
+    logs_end: Any = None
+
+    def markdown(self, most: int = 10) -> str:
+        """The incidents as paragraphs, then the blind spots as a list."""
+        from s3forensics.display import human_time
+        from s3forensics.incidents import incident_lines
+
+        text = incident_lines(self.incidents, most=most)
+        if self.blind_spots.empty:
+            return text + "\n\n**Blind spots:** none seen: every source given has rows until the window ends."
+        spots = "\n".join(f"- **{r.kind}** ({r.where}, since {human_time(r.since, seconds=False)} UTC): {r.detail}" for r in self.blind_spots.itertuples(index=False))
+        return f"{text}\n\n**Blind spots** (what these logs cannot show):\n\n{spots}"
+
+    def table(self) -> pd.DataFrame:
+        """The incidents for reading: one row each, times to the second, bytes in units."""
+        from s3forensics.display import readable
+
+        columns = ["incident", "severity", "what", "who", "from_where", "buckets", "first_seen", "last_seen", "still_going", "events", "bytes"]
+        return readable(self.incidents[columns])
+
+    def next_steps(self, most: int = 10) -> str:
+        """Per incident, worst first: the runbook of its worst detection and when it is nothing."""
+        if self.incidents.empty:
+            return "Nothing to do: no incident."
+        lines = []
+        for row in self.incidents.head(most).itertuples(index=False):
+            fps = f" *Known false positives:* {row.false_positives}." if row.false_positives else ""
+            lines.append(f"{row.incident}. **{row.severity}: {row.what}.** {row.next_step}{fps}")
+        return "\n\n".join(lines)
 
 
 @dataclass(frozen=True)

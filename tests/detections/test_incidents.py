@@ -58,7 +58,7 @@ def test_one_actor_close_in_time_is_one_incident_worst_first() -> None:
     assert first["detections"] == "mass_delete, large_egress, new_principal_or_ip_reading"
     assert first["what"].startswith(META["mass_delete"].title)
     assert first["who"] == ROLE and first["from_where"] == "203.0.113.99, 203.0.113.88"
-    assert first["events"] == 500 and first["first_seen"] == T and first["last_seen"] == T + pd.Timedelta(minutes=95)
+    assert first["events"] == 480 and first["bytes"] == 400 * 1024**2 and first["first_seen"] == T and first["last_seen"] == T + pd.Timedelta(minutes=95)
     assert first["next_step"] == META["mass_delete"].runbook and first["false_positives"] == "; ".join(META["mass_delete"].false_positives)
     assert first["still_going"].startswith("no: last seen")
     assert sorted(first["findings_of"]) == [0, 1, 2]

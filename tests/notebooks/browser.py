@@ -134,6 +134,20 @@ class Browser:
         finally:
             self._send("Target.closeTarget", {"targetId": target})
 
+    def evaluate(self, html: Path, expression: str, timeout: float = 30) -> Any:
+        """The value of ``expression`` (a script; may return a promise) in ``html`` once loaded, offline."""
+        target = self._send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self._send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        try:
+            self._send("Page.enable", session=session)
+            self._send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
+            loaded = "new Promise(r => { const t = () => document.readyState === 'complete' ? r(1) : setTimeout(t, 50); t(); })"
+            self._send("Runtime.evaluate", {"expression": loaded, "awaitPromise": True}, session=session, timeout=timeout)
+            result = self._send("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True}, session=session, timeout=timeout)
+            return result["result"].get("value")
+        finally:
+            self._send("Target.closeTarget", {"targetId": target})
+
     def screenshot(self, html: Path, png: Path, width: int = 1280, height: int = 2400) -> Path:
         """A PNG of the top of ``html`` once its charts drew."""
         import base64

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from s3forensics.config import home_dir, notebook_cache_dir
-from s3forensics.errors import NotebookError
+from s3forensics.errors import NotebookError, ParameterError
 from s3forensics.investigation import Target
 from s3forensics.lab import sandbox
 from s3forensics.reports import Report, list_notebooks, run_report
@@ -55,6 +55,39 @@ def use_sandbox(days: int = 7, seed: int = 7) -> Target:
     else:
         prepare_demo_world(days=days, seed=seed)
     return Target(name="sandbox", own_accounts=(ACCOUNT_ID,))
+
+
+#: The demo world's log locations in the sandbox account.
+DEMO_S3_ACCESS = ("s3://s3f-demo-logs/s3-access/",)
+DEMO_CLOUDTRAIL = ("s3://s3f-demo-cloudtrail/AWSLogs/",)
+
+
+def notebook_sources(
+    s3_access: Sequence[str] | str | None, cloudtrail: Sequence[str] | str | None, use_the_sandbox: bool
+) -> tuple[list[str], list[str], Target | None]:
+    """The log locations and account a notebook reads, from its parameters.
+
+    With ``SANDBOX`` true the sandbox runs (started when needed) and, when neither location
+    is given, the demo world's logs are read. With ``SANDBOX`` false nothing of the demo
+    world is assumed: at least one location must be given (folders or ``s3://``), read with
+    the standard AWS chain or from disk.
+
+    Raises:
+        ParameterError: ``SANDBOX`` false and no location given.
+    """
+    s3 = [s3_access] if isinstance(s3_access, str) else list(s3_access or [])
+    ct = [cloudtrail] if isinstance(cloudtrail, str) else list(cloudtrail or [])
+    if use_the_sandbox:
+        target = use_sandbox()
+        if not s3 and not ct:
+            return list(DEMO_S3_ACCESS), list(DEMO_CLOUDTRAIL), target
+        return s3, ct, target
+    if not s3 and not ct:
+        raise ParameterError(
+            "S3_ACCESS and CLOUDTRAIL are both empty: give the folders or s3:// locations of your logs "
+            "(with SANDBOX false no demo world is read)"
+        )
+    return s3, ct, None
 
 
 def run_demo(
