@@ -20,7 +20,7 @@ import pandas as pd
 
 from s3forensics.config import notebook_cache_dir
 from s3forensics.errors import ParameterError, S3ForensicsError
-from s3forensics.vocabulary import Window, severity_rank, utc_time
+from s3forensics.vocabulary import SEVERITIES, Window, severity_rank, utc_time
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +109,20 @@ class Investigation:
     def setup_checks(self, buckets: Sequence[str] = (), *, enabled: bool = True) -> SetupSummary:
         """Run the setup checks (through the standard AWS chain) for these buckets.
 
-        With ``enabled=False`` nothing is called and the tables are empty.
+        With ``enabled=False`` nothing is called: the checks' tables are empty and the
+        coverage is what the logs in hand show.
         """
         from s3forensics.checks import results_frame, run_checks
-        from s3forensics.checks.coverage import coverage_frame
+        from s3forensics.checks.coverage import coverage_frame, seen_in_logs
 
         results = run_checks(buckets=list(buckets) or None) if enabled else []
         frame = results_frame(results)
         failing = frame[frame["status"] != "PASS"].sort_values(["status", "severity", "check_id"]).reset_index(drop=True)
-        return SetupSummary(results=frame, failing=failing, coverage=coverage_frame(results))
+        # What the checks could not decide (no credentials, no permission), the logs in hand answer.
+        seen = seen_in_logs(self.run("coverage__bucket_sources"))
+        if buckets:
+            seen = {b: s for b, s in seen.items() if b in set(buckets)}
+        return SetupSummary(results=frame, failing=failing, coverage=coverage_frame(results, seen))
 
     def load_summary(self) -> pd.DataFrame:
         """One row per source: what this load parsed, and what the window now holds.
@@ -236,6 +241,70 @@ def detection_errors(run: Any) -> pd.DataFrame:
     rows = [{"detection": name, "problem": why} for name, why in sorted(run.errors.items())]
     rows += [{"detection": "(input)", "problem": text} for text in run.warnings]
     return pd.DataFrame(rows, columns=["detection", "problem"])
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A period against the one before it: a sentence, and a table per bucket."""
+
+    summary: str
+    table: pd.DataFrame
+
+
+def _change(now: float, before: float) -> str:
+    if before == 0:
+        return "new" if now else "0"
+    return f"{(now - before) / before:+.0%}"
+
+
+def compare_periods(current: Investigation, before: Investigation, findings: pd.DataFrame, earlier: pd.DataFrame) -> Comparison:
+    """Requests, errors (4xx/5xx) and bytes per bucket, and findings by severity, in
+    ``current``'s window against ``before``'s (usually the same length just before)."""
+    from s3forensics.display import human_bytes, human_count, readable
+
+    def totals(inv: Investigation) -> pd.DataFrame:
+        rows = inv.run("s3_access__requests_over_time", interval="day")
+        if rows.empty:
+            return pd.DataFrame(columns=["requests", "errors", "bytes_sent"], dtype="int64")
+        rows = rows.assign(errors=rows["requests"].where(rows["http_status"] >= 400, 0))
+        return rows.groupby("bucket")[["requests", "errors", "bytes_sent"]].sum()
+
+    now, then = totals(current), totals(before)
+    buckets = sorted(set(now.index) | set(then.index))
+    now, then = now.reindex(buckets, fill_value=0), then.reindex(buckets, fill_value=0)
+    table = pd.DataFrame(
+        {
+            "bucket": buckets,
+            "requests": now["requests"].to_numpy(),
+            "requests_before": then["requests"].to_numpy(),
+            "requests_change": [_change(a, b) for a, b in zip(now["requests"], then["requests"], strict=True)],
+            "errors": now["errors"].to_numpy(),
+            "errors_before": then["errors"].to_numpy(),
+            "bytes": now["bytes_sent"].to_numpy(),
+            "bytes_before": then["bytes_sent"].to_numpy(),
+            "bytes_change": [_change(a, b) for a, b in zip(now["bytes_sent"], then["bytes_sent"], strict=True)],
+        }
+    )
+    if then["requests"].sum() == 0:
+        summary = "**The period before holds no access-log rows**: nothing to compare with."
+    else:
+        r_now, r_then = int(now["requests"].sum()), int(then["requests"].sum())
+        b_now, b_then = int(now["bytes_sent"].sum()), int(then["bytes_sent"].sum())
+        e_now, e_then = int(now["errors"].sum()), int(then["errors"].sum())
+        summary = (
+            f"**Against the period before:** requests {human_count(r_now)} vs {human_count(r_then)} ({_change(r_now, r_then)}), "
+            f"errors {human_count(e_now)} vs {human_count(e_then)} ({_change(e_now, e_then)}), "
+            f"bytes sent {human_bytes(b_now)} vs {human_bytes(b_then)} ({_change(b_now, b_then)})."
+        )
+    news = sorted(set(findings["detection_id"]) - set(earlier["detection_id"])) if not findings.empty else []
+    levels = [(s, int((findings["severity"] == s).sum()) if not findings.empty else 0, int((earlier["severity"] == s).sum()) if not earlier.empty else 0) for s in SEVERITIES]
+    if any(a or b for _, a, b in levels):
+        summary += " Findings: " + ", ".join(f"{s} {a} vs {b}" for s, a, b in levels if a or b) + "."
+    else:
+        summary += " No finding in either period."
+    if news:
+        summary += f" New this period: {', '.join(news)}."
+    return Comparison(summary=summary, table=readable(table))
 
 
 def report_window(end: str | datetime, days: int) -> tuple[datetime, datetime]:

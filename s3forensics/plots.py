@@ -247,7 +247,7 @@ def bar(
 
 # -- playbook and training figures (added for the notebooks 00, 02, 03, 05, 06) -------------
 
-STATUS_COLORS = {"PASS": "#2ca02c", "yes": "#2ca02c", "partial": "#bcbd22", "UNKNOWN": "#7f7f7f", "unknown": "#7f7f7f", "-": "#d9d9d9", "FAIL": "#d62728", "no": "#d62728"}
+STATUS_COLORS = {"PASS": "#2ca02c", "yes": "#2ca02c", "SEEN IN LOGS": "#98df8a", "yes (logs)": "#98df8a", "partial": "#bcbd22", "UNKNOWN": "#7f7f7f", "unknown": "#7f7f7f", "-": "#d9d9d9", "FAIL": "#d62728", "no": "#d62728"}
 
 
 def status_matrix(frame: pd.DataFrame, *, title: str) -> Any:

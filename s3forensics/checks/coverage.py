@@ -1,5 +1,7 @@
 """Evidence coverage per bucket: which sources exist, and which investigation questions
-this account can answer today. Computed from check results only (pure)."""
+this account can answer today. Computed from check results (pure), and from the logs in
+hand where the checks could not decide (no credentials, no permission): a bucket whose
+access logs are in the window has access logs, whatever the account lets us read."""
 
 from __future__ import annotations
 
@@ -47,6 +49,40 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 YES, PARTIAL, NO, UNKNOWN = "yes", "partial", "no", "unknown"
+#: A source the checks could not confirm but the logs in hand show: it answers like PASS.
+SEEN = "SEEN IN LOGS"
+YES_FROM_LOGS = "yes (logs)"
+
+
+def seen_in_logs(bucket_sources: Any) -> dict[str, set[str]]:
+    """``{bucket: {source, ...}}`` from the ``coverage__bucket_sources`` rows: access logs
+    where a bucket has server access log rows, CloudTrail management, data-read and
+    data-write events where it has those events."""
+    seen: dict[str, set[str]] = {}
+    if bucket_sources is None or len(bucket_sources) == 0:
+        return seen
+    for row in bucket_sources.to_dict("records"):
+        found = seen.setdefault(str(row["bucket"]), set())
+        if row["source"] == "s3_access" and row["row_count"]:
+            found.add("access_logs")
+        elif row["source"] == "cloudtrail":
+            for source, column in (("cloudtrail_management", "management_events"), ("cloudtrail_data_read", "data_read_events"), ("cloudtrail_data_write", "data_write_events")):
+                if row.get(column):
+                    found.add(source)
+    return seen
+
+
+def with_logs(status: Mapping[str, Mapping[str, str]], seen: Mapping[str, set[str]]) -> dict[str, dict[str, str]]:
+    """``status`` with each source the checks left undecided (``UNKNOWN`` or ``-``) but the
+    logs show marked :data:`SEEN`; buckets only in the logs are added. A failing check
+    stays failing: it says what the account does today."""
+    out = {bucket: dict(row) for bucket, row in status.items()}
+    for bucket, sources in seen.items():
+        row = out.setdefault(bucket, dict.fromkeys(SOURCES, "-"))
+        for source in sources:
+            if row.get(source) in ("UNKNOWN", "-"):
+                row[source] = SEEN
+    return out
 
 
 def source_status(results: Iterable[CheckResult]) -> dict[str, dict[str, str]]:
@@ -86,6 +122,8 @@ def answer(question: Question, sources: Mapping[str, str]) -> str:
         return UNKNOWN
     if any(sources.get(s) == "PASS" for s in question.full):
         return YES
+    if any(sources.get(s) == SEEN for s in question.full):
+        return YES_FROM_LOGS
     if any(sources.get(s) == "PASS" for s in question.partial):
         return PARTIAL
     if any(sources.get(s) in ("UNKNOWN", "-") for s in (*question.full, *question.partial)):
@@ -93,24 +131,25 @@ def answer(question: Question, sources: Mapping[str, str]) -> str:
     return NO
 
 
-def coverage(results: Iterable[CheckResult]) -> dict[str, dict[str, str]]:
-    """``{bucket: {question: answer}}``."""
-    return {bucket: {q.text: answer(q, row) for q in QUESTIONS} for bucket, row in source_status(results).items()}
+def coverage(results: Iterable[CheckResult], seen: Mapping[str, set[str]] | None = None) -> dict[str, dict[str, str]]:
+    """``{bucket: {question: answer}}``; ``seen`` (:func:`seen_in_logs`) answers what the checks could not."""
+    status = with_logs(source_status(results), seen or {})
+    return {bucket: {q.text: answer(q, row) for q in QUESTIONS} for bucket, row in sorted(status.items())}
 
 
-def sources_frame(results: Iterable[CheckResult]) -> Any:
-    """Buckets x evidence sources (check status), as a pandas DataFrame."""
+def sources_frame(results: Iterable[CheckResult], seen: Mapping[str, set[str]] | None = None) -> Any:
+    """Buckets x evidence sources (check status, or ``SEEN IN LOGS``), as a pandas DataFrame."""
     import pandas as pd
 
-    table = source_status(results)
+    table = with_logs(source_status(results), seen or {})
     return pd.DataFrame.from_dict(table, orient="index", columns=list(SOURCES)).rename_axis("bucket")
 
 
-def coverage_frame(results: Iterable[CheckResult]) -> Any:
-    """Buckets x investigation questions (yes/partial/no/unknown), as a pandas DataFrame."""
+def coverage_frame(results: Iterable[CheckResult], seen: Mapping[str, set[str]] | None = None) -> Any:
+    """Buckets x investigation questions (yes/yes (logs)/partial/no/unknown), as a pandas DataFrame."""
     import pandas as pd
 
-    table = coverage(results)
+    table = coverage(results, seen)
     return pd.DataFrame.from_dict(table, orient="index", columns=[q.text for q in QUESTIONS]).rename_axis("bucket")
 
 

@@ -71,3 +71,33 @@ def test_renderers() -> None:
     text = to_table(RESULTS)
     assert "4 passed, 5 failed, 1 unknown" in text
     assert "Who read this object?" in text
+
+
+def test_what_the_checks_cannot_decide_the_logs_in_hand_answer() -> None:
+    """04 with no credentials said "unknown" to every question although the logs it had just
+    read answer most of them. A failing check stays failing: it says what the account does today."""
+    import pandas as pd
+
+    from s3forensics.checks.coverage import SEEN, YES_FROM_LOGS, seen_in_logs
+
+    logs = pd.DataFrame(
+        [
+            {"bucket": "site", "source": "s3_access", "row_count": 10, "management_events": 0, "data_read_events": 0, "data_write_events": 0},
+            {"bucket": "site", "source": "cloudtrail", "row_count": 3, "management_events": 3, "data_read_events": 0, "data_write_events": 0},
+            {"bucket": "archive", "source": "s3_access", "row_count": 5, "management_events": 0, "data_read_events": 0, "data_write_events": 0},
+            {"bucket": "vault", "source": "cloudtrail", "row_count": 9, "management_events": 0, "data_read_events": 4, "data_write_events": 5},
+        ]
+    )
+    seen = seen_in_logs(logs)
+    assert seen == {"site": {"access_logs", "cloudtrail_management"}, "archive": {"access_logs"}, "vault": {"cloudtrail_data_read", "cloudtrail_data_write"}}
+    # No credentials: every check unknown, so the logs answer.
+    matrix = coverage([], seen)
+    assert matrix["site"]["Who read this object?"] == YES_FROM_LOGS and matrix["site"]["Who changed the policy?"] == YES_FROM_LOGS
+    assert matrix["vault"]["Who changed or deleted objects?"] == YES_FROM_LOGS and matrix["vault"]["Who changed the policy?"] == "unknown"
+    assert matrix["site"]["Would a GET flood raise an alarm?"] == "unknown"  # no log shows an alarm
+    # With the checks: archive's logging FAILs today, though the window has its logs; site's policy question is answered by its CloudTrail.
+    checked = coverage(RESULTS, seen)
+    assert checked["archive"]["Who read this object?"] == "no"
+    assert checked["site"]["Who changed the policy?"] == YES_FROM_LOGS and checked["site"]["Who read this object?"] == "yes"
+    assert sources_frame([], seen).loc["archive", "access_logs"] == SEEN
+    assert list(coverage_frame([], seen).index) == ["archive", "site", "vault"]

@@ -216,12 +216,20 @@ def window_rows(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
 
 def bucket_sources(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     a = _window(s3, "time", p)
-    a = a.groupby("bucket")["time"].agg(["size", "min", "max"]).reset_index().assign(source="s3_access")
+    a = a.groupby("bucket")["time"].agg(["size", "min", "max"]).reset_index().assign(source="s3_access", management_events=0, data_read_events=0, data_write_events=0)
     c = _window(ct, "event_time", p)
     c = c[(c["event_source"] == "s3.amazonaws.com") & c["bucket_name"].notna()]
-    c = c.groupby("bucket_name")["event_time"].agg(["size", "min", "max"]).reset_index().rename(columns={"bucket_name": "bucket"}).assign(source="cloudtrail")
+    management = c["management_event"].fillna(False).astype(bool)
+    c = c.assign(
+        m=(c["management_event"] == True).astype(int),  # noqa: E712 (NULL counts as no)
+        r=(~management & (c["read_only"] == True)).astype(int),  # noqa: E712
+        w=(~management & ~c["read_only"].fillna(True).astype(bool)).astype(int),
+    )
+    c = c.groupby("bucket_name").agg(size=("event_time", "size"), min=("event_time", "min"), max=("event_time", "max"),
+                                     management_events=("m", "sum"), data_read_events=("r", "sum"), data_write_events=("w", "sum"))
+    c = c.reset_index().rename(columns={"bucket_name": "bucket"}).assign(source="cloudtrail")
     out = pd.concat([a, c], ignore_index=True).rename(columns={"size": "row_count", "min": "first_time", "max": "last_time"})
-    out = out[["bucket", "source", "row_count", "first_time", "last_time"]]
+    out = out[["bucket", "source", "row_count", "first_time", "last_time", "management_events", "data_read_events", "data_write_events"]]
     return _sort(out, ["bucket", "source"], [True, False])
 
 

@@ -3,7 +3,10 @@ SELECT
   's3_access' AS source,
   COUNT(*) AS row_count,
   MIN(time) AS first_time,
-  MAX(time) AS last_time
+  MAX(time) AS last_time,
+  CAST(0 AS BIGINT) AS management_events,
+  CAST(0 AS BIGINT) AS data_read_events,
+  CAST(0 AS BIGINT) AS data_write_events
 FROM (
   SELECT
     *
@@ -22,7 +25,10 @@ SELECT
   'cloudtrail' AS source,
   COUNT(*) AS row_count,
   MIN(event_time) AS first_time,
-  MAX(event_time) AS last_time
+  MAX(event_time) AS last_time,
+  COUNT_IF(management_event) AS management_events,
+  COUNT_IF(NOT COALESCE(management_event, FALSE) AND read_only) AS data_read_events,
+  COUNT_IF(NOT COALESCE(management_event, FALSE) AND NOT COALESCE(read_only, TRUE)) AS data_write_events
 FROM (
   SELECT
     *
