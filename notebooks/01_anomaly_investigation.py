@@ -36,7 +36,7 @@ from IPython.display import Markdown, display
 
 from s3forensics import plots
 from s3forensics.display import human_bytes, paged, readable
-from s3forensics.investigation import detection_errors, focus_actor, open_investigation, rank_findings
+from s3forensics.investigation import actor_summary, detection_errors, focus_actor, open_investigation, rank_findings
 from s3forensics.lab.demo.job import notebook_sources
 
 plots.use_offline_renderer()
@@ -123,18 +123,24 @@ plots.bar(egress, x="actor", y="bytes_sent", title="Bytes sent per IP / principa
 
 # %% [markdown]
 # ## Drill-down: everything one actor did
-# The worst finding's source unless `FOCUS` names one: when it was first and last seen,
-# which objects it read, and how many bytes.
+# The worst incident's source unless `FOCUS` names one (an address, a principal, or an
+# assumed role by its role: all its sessions): its reads, writes, deletes, listings and
+# denials in the access logs, its calls in CloudTrail (changes first), and the objects it read.
 
 # %%
 actor = focus_actor(findings, FOCUS)
-display(Markdown(f"### Actor: `{actor}`" if actor else "### No actor to drill into (no findings, no FOCUS)"))
-paged(readable(inv.run("s3_access__first_last_seen", actor=actor or "")), page_size=10, title="First and last seen")
+activity = inv.run("s3_access__actor_activity", actor=actor or "")
+calls = inv.run("cloudtrail__actor_events", actor=actor or "") if "cloudtrail" in inv.reports else None
+display(Markdown(actor_summary(actor, activity, calls)))
+paged(readable(activity), page_size=15, title="Access logs: what it did, per bucket, action and outcome")
+
+# %%
+paged(readable(calls if calls is not None else pd.DataFrame()), page_size=15, title="CloudTrail: its calls, changes first")
 
 # %%
 objects = inv.run("s3_access__objects_read_by_actor", actor=actor or "")
 display(Markdown(f"{len(objects)} objects read, {human_bytes(objects['bytes_sent'].sum())} sent."))
-paged(readable(objects), page_size=15)
+paged(readable(objects), page_size=15, title="Objects read")
 
 # %% [markdown]
 # ## Evidence loaded

@@ -236,6 +236,41 @@ def focus_actor(findings: pd.DataFrame, chosen: str = "") -> str | None:
     return None
 
 
+def actor_summary(actor: str | None, activity: pd.DataFrame, calls: pd.DataFrame | None = None) -> str:
+    """One paragraph on everything ``actor`` did: first and last seen, then per kind of
+    action the requests, objects and bytes, denials apart, then its CloudTrail changes."""
+    from s3forensics.display import human_bytes, human_time
+
+    if not actor:
+        return "### No actor to drill into (no findings, no FOCUS)"
+    lines = [f"### Actor: `{actor}`"]
+    if activity.empty and (calls is None or calls.empty):
+        return "\n\n".join([*lines, "Nothing by this actor in the window's logs."])
+    times = [t for frame in (activity, calls) if frame is not None and not frame.empty for t in (frame["first_seen"].min(), frame["last_seen"].max())]
+    lines.append(f"First seen {human_time(min(times))} UTC, last seen {human_time(max(times))} UTC.")
+    parts = []
+    for action in ("read", "write", "delete", "list", "configure", "other"):
+        rows = activity[activity["action"] == action]
+        if rows.empty:
+            continue
+        ok = rows[rows["outcome"] == "ok"]
+        refused = int(rows.loc[rows["outcome"] != "ok", "requests"].sum())
+        objects = int(ok["objects"].sum())
+        text = f"**{action}** {int(ok['requests'].sum()):,} request(s)" + (f" on {objects:,} object(s)" if objects else "")
+        if action == "read" and int(ok["bytes_sent"].sum()):
+            text += f", {human_bytes(ok['bytes_sent'].sum())} sent"
+        if refused:
+            text += f", {refused:,} refused (denied, not found or error)"
+        parts.append(text)
+    if parts:
+        lines.append("Access logs: " + "; ".join(parts) + ".")
+    if calls is not None and not calls.empty:
+        changes = calls[calls["is_change"]]
+        names = ", ".join(f"{r.event_name} ({r.events}{'' if r.outcome == 'ok' else ', ' + r.outcome})" for r in changes.head(8).itertuples(index=False))
+        lines.append(f"CloudTrail: {int(calls['events'].sum()):,} call(s), {int(changes['events'].sum()):,} of them changes" + (f": {names}." if names else "."))
+    return "\n\n".join(lines)
+
+
 def detection_errors(run: Any) -> pd.DataFrame:
     """Detections that did not run (or ran incompletely) and why, plus input warnings."""
     rows = [{"detection": name, "problem": why} for name, why in sorted(run.errors.items())]

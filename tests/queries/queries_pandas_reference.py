@@ -125,6 +125,50 @@ def objects_read_by_actor(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     return _sort(out, ["bytes_sent", "bucket", "key"], [False, True, True])
 
 
+_DELETES = ("REST.DELETE.OBJECT", "BATCH.DELETE.OBJECT", "REST.POST.MULTI_OBJECT_DELETE", "REST.DELETE.UPLOAD")
+_READS = ("REST.GET.OBJECT", "WEBSITE.GET.OBJECT", "REST.HEAD.OBJECT", "WEBSITE.HEAD.OBJECT", "REST.COPY.OBJECT_GET", "REST.GET.OBJECT_TAGGING", "REST.GET.ACL")
+_WRITES = ("REST.PUT.OBJECT", "REST.POST.UPLOAD", "REST.PUT.PART", "REST.POST.UPLOADS", "REST.COPY.OBJECT", "REST.COPY.PART", "REST.PUT.OBJECT_TAGGING", "REST.PUT.ACL", "REST.POST.OBJECT")
+_LISTS = ("REST.GET.BUCKET", "REST.GET.BUCKETVERSIONS", "REST.GET.UPLOADS", "REST.HEAD.BUCKET")
+
+
+def _matches(principal: pd.Series, address: pd.Series, actor: str) -> pd.Series:
+    return ((principal == actor) | (address == actor) | principal.str.startswith(actor + "/")).fillna(False).astype(bool)
+
+
+def actor_activity(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(s3, "time", p)
+    d = d[_matches(d["requester"], d["remote_ip"], p["actor"])]
+    op = d["operation"]
+    configure = op.str.startswith("REST.PUT.") | op.str.startswith("REST.POST.") | op.str.startswith("REST.DELETE.")
+    action = np.select([op.isin(_DELETES), op.isin(_READS), op.isin(_WRITES), op.isin(_LISTS), configure.fillna(False)], ["delete", "read", "write", "list", "configure"], "other")
+    status = _num(d["http_status"])
+    outcome = np.select([status < 400, status == 403, status == 404], ["ok", "denied", "not found"], "error")
+    d = d.assign(action=action, outcome=outcome, b=_num(d["bytes_sent"]).fillna(0))
+    out = (
+        d.groupby(["bucket", "action", "outcome"], dropna=False)
+        .agg(requests=("b", "size"), objects=("key", "nunique"), bytes_sent=("b", "sum"), first_seen=("time", "min"), last_seen=("time", "max"),
+             operations=("operation", lambda ops: ", ".join(sorted(set(ops.dropna())))))
+        .reset_index()
+    )
+    return _sort(out, ["bucket", "action", "outcome"], [True, True, True])
+
+
+def actor_events(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
+    d = _window(ct, "event_time", p)
+    d = d[_matches(d["user_identity_arn"], d["source_ip_address"], p["actor"])]
+    d = d.assign(
+        bucket=d["bucket_name"].fillna("-"),
+        is_change=~d["read_only"].fillna(False).astype(bool),
+        outcome=d["error_code"].replace("", None).fillna("ok"),
+    )
+    out = (
+        d.groupby(["event_name", "bucket", "is_change", "outcome"], dropna=False)
+        .agg(events=("event_time", "size"), first_seen=("event_time", "min"), last_seen=("event_time", "max"))
+        .reset_index()
+    )
+    return _sort(out, ["is_change", "first_seen", "event_name", "bucket", "outcome"], [False, True, True, True, True])
+
+
 def first_last_seen(s3: Frame, ct: Frame, p: Mapping[str, Any]) -> Frame:
     d = _window(s3, "time", p)
     if p["actor"]:
@@ -322,6 +366,8 @@ REFERENCES: dict[str, Reference] = {
     "coverage__access_log_vs_cloudtrail": access_log_vs_cloudtrail,
     "coverage__window_rows": window_rows,
     "coverage__bucket_sources": bucket_sources,
+    "s3_access__actor_activity": actor_activity,
+    "cloudtrail__actor_events": actor_events,
     "s3_access__request_metrics": request_metrics,
 }
 

@@ -36,7 +36,12 @@ def world(demo_world: Path) -> dict:
 
 
 def _params(world: dict, query_id: str) -> dict:
-    extra = {"s3_access__objects_read_by_actor": {"actor": world["scenarios"]["role_exfiltration"]["source_ips"][0]}}
+    exfil = world["scenarios"]["role_exfiltration"]
+    extra = {
+        "s3_access__objects_read_by_actor": {"actor": exfil["source_ips"][0]},
+        "s3_access__actor_activity": {"actor": exfil["source_ips"][0]},
+        "cloudtrail__actor_events": {"actor": exfil["principals"][0].rsplit("/", 1)[0]},
+    }
     return {**world["window"], **extra.get(query_id, {})}
 
 
@@ -91,3 +96,23 @@ def test_demo_world_config_changes_show_archive_made_public(world: dict) -> None
     archive = changes[changes["bucket_name"] == world["scenarios"]["archive_made_public"]["bucket"]]
     assert {"PutBucketPolicy", "PutBucketLogging"} <= set(archive["event_name"])
     assert set(archive["user_identity_arn"]) & set(world["scenarios"]["archive_made_public"]["principals"])
+
+
+def test_the_drill_down_on_the_mass_delete_actor_shows_its_deletes(world: dict) -> None:
+    """01's drill-down printed "0 objects read" for the mass-delete actor and hid its 800
+    deletes: everything an actor did is its reads, writes, deletes, listings, denials and
+    CloudTrail calls, with first and last seen."""
+    from s3forensics.investigation import actor_summary
+
+    wiper = world["scenarios"]["mass_delete"]
+    role = wiper["principals"][0].rsplit("/", 1)[0]  # the role, every session of it
+    activity = world["engine"].run("s3_access__actor_activity", **world["window"], actor=wiper["source_ips"][0])
+    deletes = activity[(activity["action"] == "delete") & (activity["outcome"] == "ok")]
+    assert int(deletes["objects"].sum()) == len(wiper["objects"])
+    assert set(deletes["bucket"]) == {wiper["bucket"]}
+    assert deletes["first_seen"].min() >= pd.Timestamp(wiper["start"]) and deletes["last_seen"].max() <= pd.Timestamp(wiper["end"])
+    calls = world["engine"].run("cloudtrail__actor_events", **world["window"], actor=role)
+    assert "DeleteObjects" in set(calls.loc[calls["is_change"], "event_name"])
+    text = actor_summary(role, world["engine"].run("s3_access__actor_activity", **world["window"], actor=role), calls)
+    assert f"on {len(wiper['objects']):,} object(s)" in text and "**delete**" in text and "DeleteObjects" in text
+    assert actor_summary("", activity) == "### No actor to drill into (no findings, no FOCUS)"

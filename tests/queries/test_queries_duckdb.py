@@ -25,6 +25,9 @@ WINDOW = {"start": "2026-11-16T06:30:00Z", "end": "2026-11-18T12:00:00Z"}
 #: Values for required parameters, and a few non-defaults, per query.
 EXTRA: dict[str, dict] = {
     "s3_access__objects_read_by_actor": {"actor": ANALYTICS},
+    # An assumed role by its role: every session of it.
+    "s3_access__actor_activity": {"actor": ANALYTICS.rsplit("/", 1)[0]},
+    "cloudtrail__actor_events": {"actor": ANALYTICS.rsplit("/", 1)[0]},
     "s3_access__first_last_seen": {},
     "s3_access__top_remote_ips": {"top": 7, "min_requests": 5},
 }
