@@ -77,12 +77,18 @@ class FixOptions:
         topic_arn: SNS topic for new alarms (default: create ``s3forensics-alerts``).
         trail: trail to change (default: the only trail, or the only logging one).
         get_requests_threshold: GetRequests per 5 minutes above which the alarm fires.
+        public_sites: buckets public by design (profile ``public_site``), besides those
+            with a website configuration.
+        block_public_sites: plan Block Public Access on public sites too (it takes them
+            offline); by default they are left out, and the plan says why.
     """
 
     log_bucket: str | None = None
     topic_arn: str | None = None
     trail: str | None = None
     get_requests_threshold: int = 10_000
+    public_sites: tuple[str, ...] = ()
+    block_public_sites: bool = False
 
 
 def plan_fix(
@@ -132,28 +138,64 @@ def _bucket_pab_step(bucket: str) -> FixStep:
     )
 
 
+def _public_site(ctx: Context, bucket: str, options: FixOptions) -> str | None:
+    """Why ``bucket`` is a public site (its profile, or its website configuration), or None."""
+    if bucket in options.public_sites:
+        return "its profile is public_site"
+    try:
+        ctx.call("s3", "get_bucket_website", Bucket=bucket)
+    except Exception:  # noqa: BLE001 (no website configuration, or not readable: not known as a site)
+        return None
+    return "it has a website configuration"
+
+
+_SITE_BREAKS = (
+    "Block Public Access would take it offline (its website endpoint and anonymous reads answer 403 "
+    "to every visitor)"
+)
+
+
 def _plan_bucket_pab(ctx: Context, failing: list[CheckResult], options: FixOptions) -> tuple[list[FixStep], list[str]]:
     notes = []
     steps = []
     for r in failing:
+        why = _public_site(ctx, r.resource, options)
+        if why and not options.block_public_sites:
+            notes.append(
+                f"{r.resource} not planned: {why}, and {_SITE_BREAKS}. To close it anyway, serve it through "
+                "CloudFront with origin access control first, then run the fix with --block-public-sites."
+            )
+            continue
         steps.append(_bucket_pab_step(r.resource))
-        try:
-            ctx.call("s3", "get_bucket_website", Bucket=r.resource)
-            notes.append(f"{r.resource} is a website bucket: Block Public Access stops it being served straight from S3 (serve it through CloudFront with origin access control).")
-        except Exception:  # noqa: BLE001, S110 (no website configuration, or not readable: no note)
-            pass
+        if why:
+            notes.append(f"{r.resource}: {why}; {_SITE_BREAKS}. Planned because --block-public-sites was given.")
     return steps, notes
 
 
 def _plan_account_pab(ctx: Context, failing: list[CheckResult], options: FixOptions) -> tuple[list[FixStep], list[str]]:
+    from s3forensics.checks import list_buckets
+
     account = ctx.account_id()
+    sites = []
+    for name in list_buckets(ctx):
+        why = _public_site(ctx, name, options)
+        if why:
+            sites.append(f"{name} ({why})")
+    if sites and not options.block_public_sites:
+        return [], [
+            f"account-wide Block Public Access not planned: it would take the public site(s) {', '.join(sites)} offline. "
+            "Block each other bucket instead (s3_block_public_access_bucket leaves sites out), or run the fix with "
+            "--block-public-sites once the sites are served through CloudFront."
+        ]
     step = FixStep(
         ApiCall("s3control", "put_public_access_block", {"AccountId": account, "PublicAccessBlockConfiguration": ALL_PAB}),
         ApiCall("s3control", "get_public_access_block", {"AccountId": account}),
         "account_pab",
         f"account {account}",
     )
-    return [step], ["Account-wide Block Public Access makes every public bucket private, public websites included."]
+    if sites:
+        return [step], [f"Account-wide Block Public Access takes the public site(s) {', '.join(sites)} offline. Planned because --block-public-sites was given."]
+    return [step], ["Account-wide Block Public Access makes every public bucket private; no bucket of this account has a website configuration or a public_site profile."]
 
 
 def _plan_logging(ctx: Context, failing: list[CheckResult], options: FixOptions) -> tuple[list[FixStep], list[str]]:

@@ -53,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fix.add_argument("--topic-arn", help="for cloudwatch_alarm_s3_get_requests: the SNS topic to notify")
     fix.add_argument("--trail", help="for CloudTrail fixes: the trail to change")
     fix.add_argument("--threshold", type=int, default=10_000, help="GetRequests per 5 minutes that fire the alarm (default 10000)")
+    fix.add_argument(
+        "--public-site", action="append", default=[], metavar="BUCKET",
+        help="a bucket public by design (repeatable): Block Public Access fixes leave it out, like a bucket with a website configuration",
+    )
+    fix.add_argument("--block-public-sites", action="store_true", help="plan Block Public Access on public sites too (takes them offline)")
     p.set_defaults(handler=_handle)
 
 
@@ -129,7 +134,14 @@ def _list(args: argparse.Namespace) -> int:
 def _options(args: argparse.Namespace):
     from s3forensics.checks.fix_plans import FixOptions
 
-    return FixOptions(log_bucket=args.log_bucket, topic_arn=args.topic_arn, trail=args.trail, get_requests_threshold=args.threshold)
+    return FixOptions(
+        log_bucket=args.log_bucket,
+        topic_arn=args.topic_arn,
+        trail=args.trail,
+        get_requests_threshold=args.threshold,
+        public_sites=tuple(args.public_site),
+        block_public_sites=args.block_public_sites,
+    )
 
 
 def _fix(args: argparse.Namespace) -> int:

@@ -40,14 +40,15 @@ def test_plan_apply_restore_round_trips(fresh_sandbox: sb.SandboxState) -> None:
     arch, site = world.ARCHIVE_BUCKET, world.SITE_BUCKET
     cases = [
         ("s3_access_logging_enabled", [arch], FixOptions()),
-        ("s3_block_public_access_bucket", [site, arch], FixOptions()),
+        # Closing a public site is asked for explicitly (it takes the site offline).
+        ("s3_block_public_access_bucket", [site, arch], FixOptions(block_public_sites=True)),
         ("s3_bucket_versioning_enabled", [arch], FixOptions()),
         ("cloudtrail_s3_data_events_read", [site, arch], FixOptions()),
         ("cloudtrail_log_file_validation", None, FixOptions()),
         ("cloudtrail_multi_region_logging", None, FixOptions()),
         # The seeded site already has an alarm (to a topic nobody reads); fix the data bucket.
         ("cloudwatch_alarm_s3_get_requests", [world.DATA_BUCKET], FixOptions(get_requests_threshold=500)),
-        ("s3_block_public_access_account", None, FixOptions()),
+        ("s3_block_public_access_account", None, FixOptions(block_public_sites=True)),
         ("guardduty_s3_protection_enabled", None, FixOptions()),
     ]
     for check_id, buckets, options in cases:
@@ -94,6 +95,25 @@ def test_plans_name_exact_calls(fresh_sandbox: sb.SandboxState) -> None:
     assert targets == {world.LOG_BUCKET}
     assert world.LOG_BUCKET not in {s.resource for s in plan.steps}
     assert any("must not log into itself" in n for n in plan.notes)
+
+
+def test_block_public_access_plans_leave_public_sites_out_and_say_why(fresh_sandbox: sb.SandboxState) -> None:
+    """00's "fix first" #1 planned Block Public Access on the public website bucket, which
+    would take the site offline, with only a note. Now the site is left out of the plan and
+    the dry run says what would break; --block-public-sites plans it, still saying so."""
+    site, arch = world.SITE_BUCKET, world.ARCHIVE_BUCKET
+    plan = plan_fix("s3_block_public_access_bucket", buckets=[site, arch], context=_ctx())
+    assert {s.resource for s in plan.steps} == {arch}
+    (note,) = [n for n in plan.notes if n.startswith(site)]
+    assert "not planned: it has a website configuration" in note and "offline" in note and "--block-public-sites" in note
+    # A bucket named public by its profile is left out too, website configuration or not.
+    plan = plan_fix("s3_block_public_access_bucket", buckets=[site, arch], context=_ctx(), options=FixOptions(public_sites=(arch,)))
+    assert plan.steps == () and any(n.startswith(f"{arch} not planned: its profile is public_site") for n in plan.notes)
+    # The account-wide switch would take every site offline: not planned, and the note names the site.
+    account = plan_fix("s3_block_public_access_account", context=_ctx())
+    assert account.steps == () and site in account.notes[0] and "not planned" in account.notes[0]
+    forced = plan_fix("s3_block_public_access_bucket", buckets=[site], context=_ctx(), options=FixOptions(block_public_sites=True))
+    assert [s.resource for s in forced.steps] == [site] and "offline" in forced.notes[0]
 
 
 def test_no_automatic_fix_and_nothing_to_fix(fresh_sandbox: sb.SandboxState) -> None:
