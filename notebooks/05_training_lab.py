@@ -18,7 +18,9 @@
 # The demo world hides five incidents. This lab picks one, tells you the symptom, the
 # bucket and the day, and asks what an investigator must find out. Fill in the `ANSWER_`
 # parameters and run again: each answer is checked against the ground truth, empty or
-# wrong ones get a hint, and the last cell prints your score.
+# wrong ones get a hint, and the last cell prints your score. Each table that would give an
+# answer away appears only once that question is answered: until then, find it yourself
+# with the queries named (`inv.run(query_id, ...)` in a scratch cell).
 
 # %% tags=["parameters"]
 SCENARIO = "role_exfiltration"  # str: get_flood, role_exfiltration, secret_scanner, archive_made_public, mass_delete; "" for a random one
@@ -41,7 +43,7 @@ PAGE_SIZE = 15  # int: rows per page of long tables
 from IPython.display import Markdown, display
 
 from s3forensics import playbook, plots
-from s3forensics.display import paged
+from s3forensics.display import paged, readable
 from s3forensics.investigation import open_investigation
 from s3forensics.lab import training
 from s3forensics.lab.demo.job import use_sandbox
@@ -76,29 +78,42 @@ plots.timeline(over_time[over_time["bucket"] == scenario["bucket"]], time_col="p
 
 # %% [markdown]
 # ## Who was busiest that day, and who took the most bytes?
+# Shown once `ANSWER_SOURCE_IP` is given. Before that: `inv.run("s3_access__top_remote_ips",
+# start=day_start, end=day_end)` and `inv.run("s3_access__egress_by_actor", ...)`.
 
 # %%
-paged(inv.run("s3_access__top_remote_ips", start=day_start, end=day_end, top=50), page_size=PAGE_SIZE, title="Remote IPs that day")
-
-# %%
-paged(inv.run("s3_access__egress_by_actor", start=day_start, end=day_end, top=50), page_size=PAGE_SIZE, title="Bytes sent per actor that day")
+if answers.source_ip:
+    display(paged(readable(inv.run("s3_access__top_remote_ips", start=day_start, end=day_end, top=50)), page_size=PAGE_SIZE, title="Remote IPs that day"))
+    display(paged(readable(inv.run("s3_access__egress_by_actor", start=day_start, end=day_end, top=50)), page_size=PAGE_SIZE, title="Bytes sent per actor that day"))
+else:
+    display(Markdown("*Answer `ANSWER_SOURCE_IP` first: these tables name the busiest addresses of the day.*"))
 
 # %% [markdown]
 # ## Configuration changes that day (CloudTrail)
+# Shown once `ANSWER_PRINCIPAL` is given (or, for an incident without one, `ANSWER_START`).
+# Before that: `inv.run("cloudtrail__bucket_config_changes", start=day_start, end=day_end)`.
 
 # %%
-display(inv.run("cloudtrail__bucket_config_changes", start=day_start, end=day_end))
+gate = answers.principal if scenario.get("principals") else answers.start
+if gate:
+    display(paged(readable(inv.run("cloudtrail__bucket_config_changes", start=day_start, end=day_end)), page_size=PAGE_SIZE, title="Configuration changes that day"))
+else:
+    display(Markdown("*Answer the question above first: these changes name who made them.*"))
 
 # %% [markdown]
 # ## What did the detections say?
-# Findings on that bucket that day. Follow an address with the
-# `s3_access__objects_read_by_actor` and `s3_access__first_last_seen` queries
-# (`inv.run(query_id, actor=...)` in a scratch cell).
+# Findings on that bucket that day, shown once `ANSWER_DETECTION` is given: several
+# detections may fire on one incident, and only the one that names it counts.
 
 # %%
 run = inv.detect(profiles={"s3f-demo-site": "public_site", "s3f-demo-data": "private_data", "s3f-demo-archive": "private_data"})
-focus = training.findings_in_focus(run.findings, scenario)
-paged(focus[["first_seen", "last_seen", "detection_id", "severity", "source_ip", "principal", "event_count", "bytes", "summary"]], page_size=PAGE_SIZE, title="Findings that day")
+if answers.detection:
+    focus = training.findings_in_focus(run.findings, scenario)
+    display(paged(readable(focus[["first_seen", "last_seen", "detection_id", "severity", "source_ip", "principal", "event_count", "bytes", "summary"]]),
+                  page_size=PAGE_SIZE, title="Findings that day"))
+else:
+    display(Markdown(f"*Answer `ANSWER_DETECTION` first. The catalogue ran: {len(run.findings):,} finding(s) in the whole week; "
+                     "`training.findings_in_focus(run.findings, scenario)` keeps that day's on the bucket.*"))
 
 # %% [markdown]
 # ## Your answers, checked

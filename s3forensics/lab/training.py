@@ -415,24 +415,33 @@ def _check_bytes(scenario: Mapping[str, Any], answer: int) -> tuple[bool, str, s
     return False, f"{abs(off):.0%} too {'high' if off > 0 else 'low'}", hint
 
 
+def naming_detection(scenario: Mapping[str, Any]) -> str:
+    """The detection that names the incident: the first of its ``expected_detections`` (the
+    others fire as side effects: a flood also breaks the bucket's baseline)."""
+    expected = list(scenario.get("expected_detections", []))
+    return str(expected[0]) if expected else ""
+
+
 def _check_detection(scenario: Mapping[str, Any], answer: str, findings: pd.DataFrame | None) -> tuple[bool, str, str]:
     from s3forensics.detections import DETECTION_IDS
 
     expected = list(scenario.get("expected_detections", []))
     hint = (
         f"Run the detections over the day and keep the findings about that address or {scenario['bucket']}; "
-        f"{len(expected)} detection(s) are designed to catch this incident."
+        "several may fire on one incident: which one names what happened?"
     )
     if answer not in DETECTION_IDS:
         return False, f"{answer!r} is not a detection id (the findings table's detection_id column)", hint
-    if answer in expected:
-        return True, f"{answer} is designed to catch this incident", ""
-    if findings is not None and not findings.empty:
+    if answer == naming_detection(scenario):
+        return True, f"{answer} names this incident", ""
+    side = answer in expected
+    if not side and findings is not None and not findings.empty:
         from s3forensics.lab.evaluate import matches
 
         fired = findings[findings["detection_id"] == answer]
-        if any(matches(row, scenario) for row in fired.to_dict("records")):
-            return True, f"{answer} fired on this incident (a side effect, not its main detection)", ""
+        side = any(matches(row, scenario) for row in fired.to_dict("records"))
+    if side:
+        return False, f"{answer} fired on this incident, but as a side effect: another detection names it", hint
     return False, f"{answer} did not fire on this incident", hint
 
 
@@ -442,8 +451,9 @@ def check_answers(scenario: Mapping[str, Any], answers: Answers, *, findings: pd
     Args:
         scenario: one entry of the ground truth's ``scenarios``.
         answers: the trainee's answers.
-        findings: the detection findings shown to the trainee; a detection that fired on
-            the incident without being one of its designed detections also counts.
+        findings: the detection findings shown to the trainee, to tell a side effect (a
+            detection that fired on the incident without naming it) from a miss; only the
+            detection that names the incident (:func:`naming_detection`) counts.
     """
     marks = []
     for q in questions(scenario):

@@ -78,6 +78,23 @@ def test_default_empty_answers_brief_and_hint(default_run) -> None:
     assert report.html.read_text().count('class="plotly-graph-div"') == 1
 
 
+def test_nothing_gives_an_answer_away_before_its_question_is_answered(default_run, scenario: dict) -> None:
+    """05 showed the day's actors and findings before any answer: the address, the role and
+    the detection were on the page. Unanswered, none of them is."""
+    html = default_run.html.read_text()
+    text = joined(default_run.executed)
+    for answer in (scenario["source_ips"][0], scenario["principals"][0].split("/")[1], *scenario["expected_detections"]):
+        assert answer not in html and answer not in text, answer
+    assert "Answer `ANSWER_SOURCE_IP` first" in text and "Answer `ANSWER_DETECTION` first" in text
+
+
+def test_answered_questions_open_their_tables(demo_sandbox, demo_world: Path, scenario: dict, tmp_path: Path) -> None:
+    report = run_report(NOTEBOOK, params(demo_world, ANSWER_SOURCE_IP="198.51.100.20", ANSWER_DETECTION="large_egress"), tmp_path)
+    text = joined(report.executed)
+    assert "Remote IPs that day" in text and "Findings that day" in text and scenario["source_ips"][0] in text
+    assert "Configuration changes that day" not in text  # ANSWER_PRINCIPAL not given yet
+
+
 @pytest.mark.chromium
 def test_charts_draw_offline_in_chromium(default_run, browser) -> None:
     assert_charts_drawn(browser, default_run.html, charts=1)

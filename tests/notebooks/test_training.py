@@ -31,7 +31,7 @@ def right_answers(scenario: dict) -> training.Answers:
         objects=objects,
         bytes=int(scenario["bytes"]),
         principal=(scenario["principals"] or [""])[0],
-        detection=scenario["expected_detections"][-1],
+        detection=training.naming_detection(scenario),
     )
 
 
@@ -92,15 +92,28 @@ def test_a_wildcard_that_matches_everything_does_not_count(truth: dict) -> None:
         assert mark["result"] == "wrong", pattern
 
 
-def test_a_side_detection_counts_when_it_fired_on_the_incident(truth: dict) -> None:
+@pytest.mark.parametrize("scenario_id", SCENARIOS)
+def test_only_the_detection_that_names_the_incident_counts(truth: dict, scenario_id: str) -> None:
+    """05 accepted a side-effect detection (a flood's baseline deviation, a scanner's
+    access-denied burst) as the right answer."""
+    scenario = training.pick_scenario(truth, scenario_id)
+    named = training.naming_detection(scenario)
+    assert training.check_answers(scenario, training.Answers(detection=named)).score == 1
+    for side in scenario["expected_detections"][1:]:
+        mark = training.check_answers(scenario, training.Answers(detection=side)).frame().set_index("parameter").loc["ANSWER_DETECTION"]
+        assert mark["result"] == "wrong" and "side effect" in mark["feedback"] and named not in mark["hint"]
+
+
+def test_a_detection_that_fired_on_the_incident_is_a_side_effect_not_the_answer(truth: dict) -> None:
     scenario = training.pick_scenario(truth, "role_exfiltration")
     fired = pd.DataFrame(
         [{"detection_id": "scanner_user_agent", "first_seen": scenario["start"], "last_seen": scenario["end"], "bucket": scenario["bucket"],
           "source_ip": scenario["source_ips"][0], "principal": None}]
     )
     answers = training.Answers(detection="scanner_user_agent")
-    assert training.check_answers(scenario, answers).score == 0
-    assert training.check_answers(scenario, answers, findings=fired).score == 1
+    assert "did not fire" in training.check_answers(scenario, answers).frame()["feedback"].iloc[-1]
+    marked = training.check_answers(scenario, answers, findings=fired)
+    assert marked.score == 0 and "side effect" in marked.frame()["feedback"].iloc[-1]
 
 
 def test_the_briefing_names_bucket_and_day_but_not_the_answer(truth: dict) -> None:
