@@ -18,6 +18,8 @@ __all__ = ["SEVERITY_COLORS", "alarm_replay", "bar", "cumulative", "heatmap", "s
 
 #: Most bars a timeline draws per category: longer histories are summed into coarser periods.
 MAX_BARS = 1500
+#: Most points a line chart draws: longer series are sampled evenly (the last point kept).
+MAX_POINTS = 5000
 #: Period lengths a timeline may coarsen to, shortest first.
 _STEPS = tuple(pd.Timedelta(s) for s in ("1s", "10s", "1min", "5min", "15min", "1h", "3h", "6h", "12h", "1D", "7D", "30D"))
 
@@ -294,7 +296,12 @@ def cumulative(frame: pd.DataFrame, *, time_col: str, value_col: str, title: str
 
     if frame.empty:
         return _empty(title, "nothing in this window")
-    fig = px.line(frame, x=time_col, y=value_col, title=title, hover_data=list(hover), markers=True, line_shape="hv")
+    if len(frame) > MAX_POINTS:
+        # A running total keeps its shape at any sampling: evenly spaced rows, the last one kept.
+        step = -(-len(frame) // MAX_POINTS)
+        frame = pd.concat([frame.iloc[::step], frame.iloc[[-1]]]).drop_duplicates()
+        title = f"{title} (1 point in {step:,})"
+    fig = px.line(frame, x=time_col, y=value_col, title=title, hover_data=list(hover), markers=len(frame) <= 500, line_shape="hv")
     return fig
 
 

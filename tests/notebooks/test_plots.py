@@ -116,3 +116,15 @@ def test_the_big_timeline_draws_offline_in_chromium(big_timeline, browser, tmp_p
     body = pio.to_html(fig, include_plotlyjs=False, full_html=False)
     html.write_text(f"<html><head><script>{get_plotlyjs()}</script></head><body>{body}</body></html>", encoding="utf-8")
     assert_charts_drawn(browser, html, charts=1)
+
+
+def test_a_running_total_of_a_million_rows_is_sampled_keeping_its_end() -> None:
+    """03 draws the bytes an actor took, one point per request: a million requests drew a
+    million markers."""
+    n = 1_000_000
+    frame = pd.DataFrame({"time": pd.date_range(T0, periods=n, freq="s"), "cumulative_bytes": np.arange(1, n + 1) * 10, "key": "k"})
+    fig = plots.cumulative(frame, time_col="time", value_col="cumulative_bytes", title="taken")
+    (line,) = fig.data
+    assert len(line.x) <= plots.MAX_POINTS + 1 and line.y[-1] == n * 10 and "1 point in" in fig.layout.title.text
+    small = plots.cumulative(frame.head(10), time_col="time", value_col="cumulative_bytes", title="taken")
+    assert len(small.data[0].x) == 10 and small.layout.title.text == "taken"
