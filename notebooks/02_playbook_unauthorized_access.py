@@ -22,13 +22,13 @@
 # Runs offline on the sandbox demo world by default (the archive that was made public).
 
 # %% tags=["parameters"]
-S3_ACCESS = ["s3://s3f-demo-logs/s3-access/"]  # list: server access log locations (s3://bucket/prefix or folders)
-CLOUDTRAIL = ["s3://s3f-demo-cloudtrail/AWSLogs/"]  # list: CloudTrail locations, [] for none
+S3_ACCESS = []  # list: server access log locations (folders or s3://bucket/prefix); [] with SANDBOX: the demo world's
+CLOUDTRAIL = []  # list: CloudTrail locations, [] for none (with SANDBOX and no S3_ACCESS: the demo world's)
 START = "2026-11-16T00:00:00Z"  # str: window start, ISO-8601 UTC
 END = "2026-11-23T00:00:00Z"  # str: window end, exclusive
 SANDBOX = True  # bool: start the local sandbox with the demo world when none is running
-BUCKET = "s3f-demo-archive"  # str: the bucket under investigation
-BUCKET_PROFILE = "private_data"  # str: public_site (a website, public by design) or private_data
+BUCKET = ""  # str: the bucket under investigation ("" with SANDBOX: the demo world's archive)
+BUCKET_PROFILE = ""  # str: public_site, private_data or cloudfront; "" to infer it from the logs
 SUSPECT_IPS = []  # list: addresses to focus on; [] for every address the findings name
 ALLOW_CIDRS = []  # list: your own networks, never reported
 CASE_DIR = ""  # str: folder for case folders; "" for <home>/cases
@@ -41,15 +41,18 @@ from IPython.display import Markdown, display
 
 from s3forensics import playbook, plots
 from s3forensics.display import paged
-from s3forensics.investigation import open_investigation
-from s3forensics.lab.demo.job import use_sandbox
+from s3forensics.investigation import bucket_profile, open_investigation
+from s3forensics.lab.demo.job import notebook_sources, sandbox_default
+from s3forensics.lab.demo.world import ARCHIVE_BUCKET
 
 plots.use_offline_renderer()
 playbook.expect(
     BUCKET=(BUCKET, str), BUCKET_PROFILE=(BUCKET_PROFILE, str), SUSPECT_IPS=(SUSPECT_IPS, list), ALLOW_CIDRS=(ALLOW_CIDRS, list),
     CASE_DIR=(CASE_DIR, str), BLOCK_EXPIRES=(BLOCK_EXPIRES, str), APPLY=(APPLY, bool), PAGE_SIZE=(PAGE_SIZE, int),
 )
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)
+s3_access, cloudtrail, target = notebook_sources(S3_ACCESS, CLOUDTRAIL, SANDBOX)
+BUCKET = sandbox_default(BUCKET, ARCHIVE_BUCKET, SANDBOX, "BUCKET")
+inv = open_investigation(s3_access, cloudtrail, START, END, target=target)
 inv.load_summary()
 
 # %% [markdown]
@@ -58,7 +61,8 @@ inv.load_summary()
 # probing, new readers, presigned URLs, logging switched off...), most severe first.
 
 # %%
-run = inv.detect(profiles={BUCKET: BUCKET_PROFILE}, allow_cidrs=ALLOW_CIDRS)
+run = inv.detect(profiles={BUCKET: BUCKET_PROFILE} if BUCKET_PROFILE else None, allow_cidrs=ALLOW_CIDRS)
+profile = bucket_profile(run, BUCKET, BUCKET_PROFILE)
 findings = inv.require_rows(playbook.relevant_findings(run.findings, bucket=BUCKET), f"unauthorized-access findings on {BUCKET}")
 paged(findings[["first_seen", "last_seen", "detection_id", "severity", "source_ip", "principal", "event_count", "summary"]], page_size=PAGE_SIZE, title="Findings")
 
@@ -78,7 +82,7 @@ activity = playbook.actor_activity(inv, who["source_ip"].dropna().tolist(), buck
 paged(activity, page_size=PAGE_SIZE, title="Objects the suspects asked for")
 
 # %%
-changes = inv.run("cloudtrail__bucket_config_changes") if CLOUDTRAIL else over_time.iloc[0:0]
+changes = inv.run("cloudtrail__bucket_config_changes") if cloudtrail else over_time.iloc[0:0]
 changes = changes[changes["bucket_name"] == BUCKET] if len(changes) else changes
 display(changes)
 
@@ -94,7 +98,7 @@ display(changes)
 # if a file is missing or changed.
 
 # %%
-facts = playbook.incident_facts(inv, findings, bucket=BUCKET, profile=BUCKET_PROFILE, ips=SUSPECT_IPS)
+facts = playbook.incident_facts(inv, findings, bucket=BUCKET, profile=profile, ips=SUSPECT_IPS)
 case_id = playbook.new_case_id()
 case_dir = playbook.case_folder(case_id, CASE_DIR)
 evidence = playbook.write_evidence(

@@ -21,13 +21,13 @@
 # writes the evidence to a case folder. Runs offline on the sandbox demo world by default.
 
 # %% tags=["parameters"]
-S3_ACCESS = ["s3://s3f-demo-logs/s3-access/"]  # list: server access log locations (s3://bucket/prefix or folders)
-CLOUDTRAIL = ["s3://s3f-demo-cloudtrail/AWSLogs/"]  # list: CloudTrail locations, [] for none
+S3_ACCESS = []  # list: server access log locations (folders or s3://bucket/prefix); [] with SANDBOX: the demo world's
+CLOUDTRAIL = []  # list: CloudTrail locations, [] for none (with SANDBOX and no S3_ACCESS: the demo world's)
 START = "2026-11-16T00:00:00Z"  # str: window start, ISO-8601 UTC
 END = "2026-11-23T00:00:00Z"  # str: window end, exclusive
 SANDBOX = True  # bool: start the local sandbox with the demo world when none is running
-BUCKET = "s3f-demo-data"  # str: the bucket data may have left; "" for every bucket
-BUCKET_PROFILE = "private_data"  # str: public_site or private_data
+BUCKET = ""  # str: the bucket data may have left; "" for every bucket (with SANDBOX: the demo world's data bucket)
+BUCKET_PROFILE = ""  # str: public_site, private_data or cloudfront; "" to infer it from the logs
 ACTOR = ""  # str: remote IP or principal ARN to follow; "" for the suspect that took the most bytes
 ALLOW_CIDRS = []  # list: your own networks (a destination inside them is yours)
 PREFIX_DEPTH = 1  # int: folder depth of the "what was taken" breakdown
@@ -40,14 +40,17 @@ from IPython.display import Markdown, display
 from s3forensics import playbook, plots
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
-from s3forensics.lab.demo.job import use_sandbox
+from s3forensics.lab.demo.job import notebook_sources, sandbox_default
+from s3forensics.lab.demo.world import DATA_BUCKET
 
 plots.use_offline_renderer()
 playbook.expect(
     BUCKET=(BUCKET, str), BUCKET_PROFILE=(BUCKET_PROFILE, str), ACTOR=(ACTOR, str), ALLOW_CIDRS=(ALLOW_CIDRS, list),
     PREFIX_DEPTH=(PREFIX_DEPTH, int), CASE_DIR=(CASE_DIR, str), PAGE_SIZE=(PAGE_SIZE, int),
 )
-inv = open_investigation(S3_ACCESS, CLOUDTRAIL, START, END, target=use_sandbox() if SANDBOX else None)
+s3_access, cloudtrail, target = notebook_sources(S3_ACCESS, CLOUDTRAIL, SANDBOX)
+BUCKET = sandbox_default(BUCKET, DATA_BUCKET, SANDBOX, "BUCKET", required=False)
+inv = open_investigation(s3_access, cloudtrail, START, END, target=target)
 inv.load_summary()
 
 # %% [markdown]
@@ -56,7 +59,7 @@ inv.load_summary()
 # private data, request spikes.
 
 # %%
-run = inv.detect(profiles={BUCKET: BUCKET_PROFILE} if BUCKET else None, allow_cidrs=ALLOW_CIDRS)
+run = inv.detect(profiles={BUCKET: BUCKET_PROFILE} if BUCKET and BUCKET_PROFILE else None, allow_cidrs=ALLOW_CIDRS)
 findings = playbook.relevant_findings(run.findings, bucket=BUCKET, detections=playbook.EXFILTRATION)
 who = playbook.suspects(findings)
 display(who)

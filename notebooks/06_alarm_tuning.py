@@ -22,12 +22,12 @@
 # the detections found. Runs offline on the sandbox demo world by default.
 
 # %% tags=["parameters"]
-S3_ACCESS = ["s3://s3f-demo-logs/s3-access/"]  # list: server access log locations (s3://bucket/prefix or folders)
+S3_ACCESS = []  # list: server access log locations (folders or s3://bucket/prefix); [] with SANDBOX: the demo world's
 START = "2026-11-16T00:00:00Z"  # str: history start, ISO-8601 UTC
 END = "2026-11-23T00:00:00Z"  # str: history end, exclusive
 SANDBOX = True  # bool: start the local sandbox with the demo world when none is running
-BUCKET = "s3f-demo-site"  # str: the bucket the alarm watches
-BUCKET_PROFILE = "public_site"  # str: public_site or private_data (for the detections compared against)
+BUCKET = ""  # str: the bucket the alarm watches ("" with SANDBOX: the demo world's site)
+BUCKET_PROFILE = ""  # str: public_site, private_data or cloudfront (for the detections compared against); "" to infer it
 METRIC = "GetRequests"  # str: AllRequests, GetRequests, 4xxErrors, BytesDownloaded...
 PERIOD_SECONDS = 300  # int: metric period (a multiple of 60)
 EVALUATION_PERIODS = 1  # int: N, periods looked at
@@ -43,9 +43,12 @@ from s3forensics import playbook, plots
 from s3forensics.detections.alarm_backtest import AlarmDefinition, replay, suggest_threshold
 from s3forensics.display import paged
 from s3forensics.investigation import open_investigation
-from s3forensics.lab.demo.job import use_sandbox
+from s3forensics.lab.demo.job import notebook_sources, sandbox_default
+from s3forensics.lab.demo.world import SITE_BUCKET
 
 plots.use_offline_renderer()
+s3_access, _, target = notebook_sources(S3_ACCESS, [], SANDBOX)
+BUCKET = sandbox_default(BUCKET, SITE_BUCKET, SANDBOX, "BUCKET")
 playbook.expect(
     BUCKET=(BUCKET, str), METRIC=(METRIC, str), PERIOD_SECONDS=(PERIOD_SECONDS, int), EVALUATION_PERIODS=(EVALUATION_PERIODS, int),
     DATAPOINTS_TO_ALARM=(DATAPOINTS_TO_ALARM, int), THRESHOLD=(THRESHOLD, float), TARGET_PER_WEEK=(TARGET_PER_WEEK, float),
@@ -55,7 +58,7 @@ alarm = AlarmDefinition(
     bucket=BUCKET, metric=METRIC, threshold=float(THRESHOLD), period_seconds=PERIOD_SECONDS,
     evaluation_periods=EVALUATION_PERIODS, datapoints_to_alarm=DATAPOINTS_TO_ALARM,
 )
-inv = open_investigation(S3_ACCESS, [], START, END, target=use_sandbox() if SANDBOX else None)
+inv = open_investigation(s3_access, [], START, END, target=target)
 metrics = playbook.alarm_metrics(inv, PERIOD_SECONDS)
 bucket_metrics = inv.require_rows(metrics[metrics["bucket"] == BUCKET], f"requests on {BUCKET}")
 paged(bucket_metrics, page_size=12, title=f"Request metrics of {BUCKET} per period")
@@ -88,7 +91,7 @@ plots.alarm_replay(suggestion.backtest.states, threshold=suggestion.alarm.thresh
 # alarm paged during each. A flood it misses means the budget is too tight.
 
 # %%
-run = inv.detect(profiles={BUCKET: BUCKET_PROFILE}, ids=["request_rate_spike", "baseline_deviation"])
+run = inv.detect(profiles={BUCKET: BUCKET_PROFILE} if BUCKET_PROFILE else None, ids=["request_rate_spike", "baseline_deviation"])
 playbook.alarm_catches(suggestion.backtest.alarms, run.findings, bucket=BUCKET)
 
 # %% [markdown]

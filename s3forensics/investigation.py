@@ -236,6 +236,15 @@ def focus_actor(findings: pd.DataFrame, chosen: str = "") -> str | None:
     return None
 
 
+def bucket_profile(run: Any, bucket: str, given: str = "") -> str:
+    """The profile a notebook judges ``bucket`` by: ``given`` when set, else the one the run
+    inferred from the logs (``private_data`` when the bucket had no rows)."""
+    if given:
+        return given
+    found = (getattr(run, "profiles", None) or {}).get(bucket)
+    return str(found.profile) if found is not None else "private_data"
+
+
 def actor_summary(actor: str | None, activity: pd.DataFrame, calls: pd.DataFrame | None = None) -> str:
     """One paragraph on everything ``actor`` did: first and last seen, then per kind of
     action the requests, objects and bytes, denials apart, then its CloudTrail changes."""

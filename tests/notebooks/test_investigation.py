@@ -44,3 +44,24 @@ def test_a_window_that_ends_first_is_refused() -> None:
 def test_a_cache_target_is_a_plain_name(name: str) -> None:
     with pytest.raises(ValueError, match="plain name"):
         notebook_cache_dir(name)
+
+
+def test_outside_the_sandbox_no_demo_location_or_bucket_is_assumed() -> None:
+    """The notebooks' defaults read the demo world only with SANDBOX; outside it a report
+    names its logs and bucket, or stops with one sentence saying which parameter is missing."""
+    from types import SimpleNamespace
+
+    from s3forensics.errors import ParameterError
+    from s3forensics.investigation import bucket_profile
+    from s3forensics.lab.demo.job import notebook_sources, sandbox_default
+
+    with pytest.raises(ParameterError, match="S3_ACCESS and CLOUDTRAIL are both empty"):
+        notebook_sources([], [], False)
+    assert notebook_sources("logs/s3", [], False) == (["logs/s3"], [], None)
+    with pytest.raises(ParameterError, match="BUCKET is empty"):
+        sandbox_default("", "s3f-demo-site", False, "BUCKET")
+    assert sandbox_default("", "s3f-demo-data", False, "BUCKET", required=False) == ""
+    assert sandbox_default("", "s3f-demo-site", True, "BUCKET") == "s3f-demo-site" == sandbox_default("s3f-demo-site", "x", False, "BUCKET")
+    run = SimpleNamespace(profiles={"www": SimpleNamespace(profile="public_site")})
+    assert bucket_profile(run, "www") == "public_site" and bucket_profile(run, "www", "cloudfront") == "cloudfront"
+    assert bucket_profile(run, "other") == "private_data"

@@ -90,6 +90,21 @@ def notebook_sources(
     return s3, ct, None
 
 
+def sandbox_default(value: str, demo: str, use_the_sandbox: bool, name: str, *, required: bool = True) -> str:
+    """``value``, or the demo world's ``demo`` when the notebook runs on the sandbox.
+
+    Raises:
+        ParameterError: ``value`` empty, ``SANDBOX`` false and ``required``.
+    """
+    if value:
+        return value
+    if use_the_sandbox:
+        return demo
+    if required:
+        raise ParameterError(f"{name} is empty: name it (with SANDBOX false no demo bucket is assumed)")
+    return ""
+
+
 def run_demo(
     output_dir: Path = Path("reports"),
     days: int = 7,
