@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         "sources": ["bench.bench_sources", "--lines", str(1_000_000 // scale), "--convert-lines", str(10_000_000 // scale)],
         "queries": ["bench.bench_queries", "--rows", str(10_000_000 // scale)],
         "detections": ["bench.bench_detections", "--rows", str(10_000_000 // scale), "--ct-rows", str(1_000_000 // scale)],
+        "charts": ["bench.bench_charts", "--rows", str(10_000_000 // scale)],
     }
     OUT.mkdir(exist_ok=True)
     status = 0
