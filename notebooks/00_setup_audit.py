@@ -75,7 +75,7 @@ plots.status_matrix(coverage_frame(results), title="Investigation questions per 
 
 # %%
 priorities = playbook.fix_first(results, top=TOP)
-display(priorities)
+display(paged(priorities, page_size=PAGE_SIZE, title="Fix first"))
 
 # %% [markdown]
 # ## What the fixes would do (dry run)

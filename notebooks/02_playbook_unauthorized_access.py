@@ -77,14 +77,14 @@ plots.timeline(over_time[over_time["bucket"] == BUCKET], time_col="period", valu
 
 # %%
 who = playbook.suspects(findings, ips=SUSPECT_IPS)
-display(who)
+display(paged(who, page_size=PAGE_SIZE, title="Suspects"))
 activity = playbook.actor_activity(inv, who["source_ip"].dropna().tolist(), bucket=BUCKET)
 paged(activity, page_size=PAGE_SIZE, title="Objects the suspects asked for")
 
 # %%
 changes = inv.run("cloudtrail__bucket_config_changes") if cloudtrail else over_time.iloc[0:0]
 changes = changes[changes["bucket_name"] == BUCKET] if len(changes) else changes
-display(changes)
+display(paged(changes, page_size=PAGE_SIZE, title="Configuration changes to the bucket (CloudTrail)"))
 
 # %% [markdown]
 # **What to look for**: a configuration change (policy, logging) by an identity from an
@@ -135,7 +135,7 @@ playbook.decisions_frame(decisions)
 
 # %%
 actions = playbook.contain(decisions, evidence, apply=APPLY)
-display(actions[["action", "target", "status", "action_id", "rollback"]])
+display(paged(actions[["action", "target", "status", "action_id", "rollback"]], page_size=PAGE_SIZE, title="Containment actions"))
 for row in actions.itertuples():
     print(f"--- {row.action} on {row.target} ({row.status})\n{row.detail}\n")
 

@@ -62,7 +62,7 @@ inv.load_summary()
 run = inv.detect(profiles={BUCKET: BUCKET_PROFILE} if BUCKET and BUCKET_PROFILE else None, allow_cidrs=ALLOW_CIDRS)
 findings = playbook.relevant_findings(run.findings, bucket=BUCKET, detections=playbook.EXFILTRATION)
 who = playbook.suspects(findings)
-display(who)
+display(paged(who, page_size=PAGE_SIZE, title="Suspects"))
 actor = playbook.pick_actor(who, ACTOR)
 print(f"following {actor}")
 

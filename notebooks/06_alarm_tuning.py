@@ -73,7 +73,7 @@ print(f"threshold {alarm.threshold:,.0f}: {len(current.alarms)} alarm(s) in {cur
 plots.alarm_replay(current.states, threshold=alarm.threshold, alarms=current.alarms, title=f"{METRIC} per {PERIOD_SECONDS // 60} min on {BUCKET}: threshold {alarm.threshold:,.0f}")
 
 # %%
-display(current.alarms)
+display(paged(current.alarms, title="ALARM episodes at the current threshold"))
 
 # %% [markdown]
 # ## The suggested threshold

@@ -110,11 +110,13 @@ class PagedTable:
         """Every row (up to :data:`HTML_ROWS`) in the HTML, the pages turned in the browser.
 
         Rows off the current page are hidden; a few lines of inline script add the page
-        buttons, so a report opened offline reaches every row. Cell text wraps, aligned left,
-        with no index. Without script (an untrusted notebook) the current page shows.
+        buttons, so a report opened offline reaches every row. Values read as people write
+        them (:func:`readable`: times to the second, bytes in units, no ``.0``, ``-`` for
+        missing); cell text wraps, aligned left, with no index. Without script (an
+        untrusted notebook) the current page shows.
         """
         uid = f"s3f-paged-{uuid.uuid4().hex[:12]}"
-        embedded = self.frame.iloc[:HTML_ROWS]
+        embedded = readable(self.frame.iloc[:HTML_ROWS])
         first = (self.current - 1) * self.page_size
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in embedded.columns)
         body = []

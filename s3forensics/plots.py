@@ -18,6 +18,8 @@ __all__ = ["SEVERITY_COLORS", "alarm_replay", "bar", "cumulative", "heatmap", "s
 
 #: Most bars a timeline draws per category: longer histories are summed into coarser periods.
 MAX_BARS = 1500
+#: Most bars of a bar chart, rows of a heatmap: the largest are kept, and the title says so.
+MAX_ROWS = 60
 #: Most points a line chart draws: longer series are sampled evenly (the last point kept).
 MAX_POINTS = 5000
 #: Period lengths a timeline may coarsen to, shortest first.
@@ -203,6 +205,14 @@ def heatmap(frame: pd.DataFrame, *, x: str, y: str, z: str, title: str, log_colo
 
     if frame.empty:
         return _empty(title, "no data in this window")
+    if pd.api.types.is_datetime64_any_dtype(frame[x]) and frame[x].nunique() > MAX_BARS:
+        # As the timeline: more than MAX_BARS columns are summed into longer periods.
+        frame, step = _coarsen(frame[[x, y, z]], x, z, y)
+        title = f"{title} ({_describe(step)} per column)"
+    if frame[y].nunique() > MAX_ROWS:
+        top = frame.groupby(y)[z].sum().nlargest(MAX_ROWS).index
+        frame = frame[frame[y].isin(top)]
+        title = f"{title} (the {MAX_ROWS} largest {y} rows)"
     grid = frame.pivot_table(index=y, columns=x, values=z, aggfunc="sum", fill_value=0).sort_index()
     values = np.log10(grid.to_numpy(dtype=float) + 1) if log_color else grid.to_numpy(dtype=float)
     fig = go.Figure(
@@ -235,6 +245,9 @@ def bar(
 
     if frame.empty:
         return _empty(title, "nothing to show in this window")
+    if len(frame) > MAX_ROWS:
+        frame = frame.nlargest(MAX_ROWS, y) if pd.api.types.is_numeric_dtype(frame[y]) else frame.head(MAX_ROWS)
+        title = f"{title} (the {MAX_ROWS} largest)"
     # Severity has one palette and one order on every page (critical first, dark red).
     palette: dict[str, Any] = {}
     if color == "severity":

@@ -128,3 +128,16 @@ def test_a_running_total_of_a_million_rows_is_sampled_keeping_its_end() -> None:
     assert len(line.x) <= plots.MAX_POINTS + 1 and line.y[-1] == n * 10 and "1 point in" in fig.layout.title.text
     small = plots.cumulative(frame.head(10), time_col="time", value_col="cumulative_bytes", title="taken")
     assert len(small.data[0].x) == 10 and small.layout.title.text == "taken"
+
+
+def test_a_heatmap_and_a_bar_chart_of_ten_million_rows_stay_readable() -> None:
+    rng = np.random.default_rng(5)
+    n = 10_000_000
+    frame = pd.DataFrame({"minute": T0 + pd.to_timedelta(rng.integers(0, 7 * 86400, n) // 60 * 60, unit="s"),
+                          "status_code": rng.choice(["200", "304", "403", "404", "503"], n), "requests": np.ones(n, dtype=np.int64)})
+    heat = plots.heatmap(frame, x="minute", y="status_code", z="requests", title="t")
+    (grid,) = heat.data
+    assert len(grid.x) <= plots.MAX_BARS and int(np.sum(grid.customdata)) == n and "per column" in heat.layout.title.text
+    talkers = pd.DataFrame({"remote_ip": [f"2001:db8::{i:x}" for i in range(100_000)], "requests": np.arange(100_000)})
+    bars = plots.bar(talkers, x="remote_ip", y="requests", title="t")
+    assert sum(len(t.y) for t in bars.data) == plots.MAX_ROWS and max(max(t.x) for t in bars.data) == 99_999
