@@ -41,7 +41,8 @@ _PAGER_SCRIPT = """(function () {
     for (var i = 0; i < rows.length; i++) { rows[i].style.display = Math.floor(i / size) + 1 === page ? "" : "none"; }
     var a = (page - 1) * size + 1, b = Math.min(page * size, shown);
     caption.textContent = "showing rows " + a.toLocaleString("en-US") + "-" + b.toLocaleString("en-US") + " of " +
-      total.toLocaleString("en-US") + " (page " + page + " of " + pages + ")";
+      total.toLocaleString("en-US") + " (page " + page + " of " + pages + ")" +
+      (shown < total ? "; the first " + shown.toLocaleString("en-US") + " rows are in this page" : "");
   }
   [["\u00ab first", function () { show(1); }], ["\u2039 previous", function () { show(page - 1); }],
    ["next \u203a", function () { show(page + 1); }], ["last \u00bb", function () { show(pages); }]].forEach(function (b) {

@@ -156,48 +156,57 @@ def group_incidents(
                 recent[key] = (position, last)
     rows["_group"] = [groups.find(i) for i in range(len(rows))]
     rows["_label"] = labels
+    rows["_rank"] = rows["severity"].map(severity_rank)
+    rows["_events"] = pd.to_numeric(rows["event_count"], errors="coerce")
+    rows["_bytes"] = pd.to_numeric(rows["bytes"], errors="coerce")
+    # Worst finding first inside each incident; then one pass in plain Python (a pandas
+    # group per incident cost a minute for 10,000 incidents).
+    rows = rows.sort_values(["_group", "_rank", "_first"], kind="stable")
+    members: dict[int, list[dict[str, Any]]] = {}
+    for record in rows[["_group", "_label", "_rank", "_first", "_last", "_events", "_bytes", "severity", "detection_id", "source_ip", "principal", "bucket", "summary", "title"]].to_dict("records"):
+        members.setdefault(record["_group"], []).append(record)
     end = pd.to_datetime(logs_end, utc=True) if logs_end is not None else rows["_last"].max()
     meta = _metadata()
     out = []
-    for _, part in rows.groupby("_group", sort=False):
-        part = part.assign(_rank=part["severity"].map(severity_rank)).sort_values(["_rank", "_first"], kind="stable")
-        worst = part.iloc[0]
+    for part in members.values():
+        worst = part[0]
         detection = meta.get(str(worst["detection_id"]))
-        ids = list(dict.fromkeys(part["detection_id"].astype(str)))
+        ids = list(dict.fromkeys(str(r["detection_id"]) for r in part))
         titles = [meta[i].title if i in meta else i for i in ids]
-        first, last = part["_first"].min(), part["_last"].max()
+        first, last = min(r["_first"] for r in part), max(r["_last"] for r in part)
         behind = end - last
         still = (
             f"yes: active until the logs end ({human_time(end, seconds=False)})"
             if behind <= STILL_GOING
             else f"no: last seen {_duration(behind)} before the logs end"
         )
-        principals = [str(p) for p in part["principal"] if _text(p)]
-        anonymous = any(not _text(p) for p in part["principal"]) and any(_text(ip) for ip in part["source_ip"])
+        principals = [str(r["principal"]) for r in part if _text(r["principal"])]
+        anonymous = any(not _text(r["principal"]) and _text(r["source_ip"]) for r in part)
         who_text = _listed([actor_of(p) or "" for p in principals])
         if anonymous:
             who_text = "anonymous" if who_text == "-" else f"{who_text}; anonymous"
-        bytes_total = pd.to_numeric(part["bytes"], errors="coerce")
+        events = [r["_events"] for r in part if not pd.isna(r["_events"])]
+        sizes = [r["_bytes"] for r in part if not pd.isna(r["_bytes"])]
         out.append(
             {
                 "severity": str(worst["severity"]),
                 "what": "; ".join(titles),
                 "who": who_text,
-                "from_where": _listed([str(ip) for ip in part["source_ip"] if _text(ip)]),
-                "buckets": _listed([str(b) for b in part["bucket"] if _text(b)]),
+                "from_where": _listed([str(r["source_ip"]) for r in part if _text(r["source_ip"])]),
+                "buckets": _listed([str(r["bucket"]) for r in part if _text(r["bucket"])]),
                 "first_seen": first,
                 "last_seen": last,
                 "still_going": still,
                 # The largest finding's count: findings of one incident often count the
                 # same requests (a large egress is also a new reader's reads).
-                "events": int(pd.to_numeric(part["event_count"], errors="coerce").fillna(0).max()),
-                "bytes": int(bytes_total.max()) if bytes_total.notna().any() else None,
+                "events": int(max(events)) if events else 0,
+                "bytes": int(max(sizes)) if sizes else None,
                 "findings": len(part),
                 "detections": ", ".join(ids),
-                "headline": str(worst.get("summary") or worst.get("title") or ""),
+                "headline": str(_text(worst["summary"]) or _text(worst["title"]) or ""),
                 "next_step": detection.runbook if detection else "",
                 "false_positives": "; ".join(detection.false_positives) if detection else "",
-                "findings_of": list(part["_label"]),
+                "findings_of": [r["_label"] for r in part],
                 "_rank": int(worst["_rank"]),
             }
         )

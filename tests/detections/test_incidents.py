@@ -125,3 +125,18 @@ def test_a_window_ending_in_the_future_is_not_logs_ending_early() -> None:
     now = pd.Timestamp("2026-11-18T12:00:00Z")
     coverage = _coverage(("site", "s3_access", "2026-11-18T11:50:00Z"), ("site", "cloudtrail", "2026-11-18T11:40:00Z"))
     assert blind_spots(coverage, start=now - dt.timedelta(days=1), end=now + dt.timedelta(days=1), now=now).empty
+
+
+def test_ten_thousand_findings_group_without_losing_one() -> None:
+    """A verdict over 10,000 findings (each actor apart, then one actor for all): every
+    finding in exactly one incident, and the verdict names the ten worst. (A pandas group
+    per incident once took a minute here; the time is measured, not asserted.)"""
+    n = 10_000
+    rows = [_finding("request_rate_spike" if i % 3 else "mass_delete", at=T + pd.Timedelta(minutes=i), ip=f"2001:db8::{i:x}") for i in range(n)]
+    apart = group_incidents(_frame(*rows))
+    assert len(apart) == n and sorted(i for part in apart["findings_of"] for i in part) == list(range(n))
+    assert set(apart["severity"].iloc[: n // 3 + 1]) == {"critical"}
+    text = incident_lines(apart)
+    assert text.count("\n\n") == 11 and f"and {n - 10:,} more" in text
+    together = group_incidents(_frame(*[{**r, "source_ip": "192.0.2.1"} for r in rows]))
+    assert len(together) == 1 and together["findings"].iloc[0] == n
