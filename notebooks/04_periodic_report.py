@@ -69,7 +69,7 @@ display(Markdown(verdict.next_steps()))
 
 # %%
 earlier = before.detect(PROFILES, allow_cidrs=ALLOW_CIDRS, allow_principals=ALLOW_PRINCIPALS).findings
-comparison = compare_periods(inv, before, findings, earlier)
+comparison = compare_periods(daily, before.run("s3_access__requests_over_time", interval="day"), findings, earlier)
 display(Markdown(comparison.summary))
 paged(comparison.table, page_size=20, title="This period and the one before, per bucket")
 

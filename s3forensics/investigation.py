@@ -49,6 +49,7 @@ class Investigation:
     reports: dict[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
     own_accounts: tuple[str, ...] = ()
+    _bucket_sources: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     def run(self, query_id: str, **params: Any) -> pd.DataFrame:
         """Run a query from ``queries/`` over this window (``start``/``end`` filled in)."""
@@ -91,6 +92,13 @@ class Investigation:
             self.engine, self.start, self.end, config=config, params=params, ids=ids, sources=tuple(self.reports) or None
         )
 
+    def bucket_sources(self) -> pd.DataFrame:
+        """``coverage__bucket_sources`` over this window, queried once (the verdict and the
+        setup checks' coverage both read it)."""
+        if self._bucket_sources is None:
+            self._bucket_sources = self.run("coverage__bucket_sources")
+        return self._bucket_sources
+
     def verdict(self, findings: pd.DataFrame) -> Verdict:
         """The incidents in ``findings`` and the blind spots of the logs in hand.
 
@@ -98,7 +106,7 @@ class Investigation:
         """
         from s3forensics.incidents import blind_spots, group_incidents
 
-        coverage = self.run("coverage__bucket_sources")
+        coverage = self.bucket_sources()
         ends = pd.to_datetime(coverage["last_time"], utc=True) if not coverage.empty else pd.Series(dtype="datetime64[ns, UTC]")
         logs_end = ends.max() if len(ends) else None
         incidents = group_incidents(findings, logs_end=logs_end)
@@ -119,7 +127,7 @@ class Investigation:
         frame = results_frame(results)
         failing = frame[frame["status"] != "PASS"].sort_values(["status", "severity", "check_id"]).reset_index(drop=True)
         # What the checks could not decide (no credentials, no permission), the logs in hand answer.
-        seen = seen_in_logs(self.run("coverage__bucket_sources"))
+        seen = seen_in_logs(self.bucket_sources())
         if buckets:
             seen = {b: s for b, s in seen.items() if b in set(buckets)}
         return SetupSummary(results=frame, failing=failing, coverage=coverage_frame(results, seen))
@@ -301,19 +309,24 @@ def _change(now: float, before: float) -> str:
     return f"{(now - before) / before:+.0%}"
 
 
-def compare_periods(current: Investigation, before: Investigation, findings: pd.DataFrame, earlier: pd.DataFrame) -> Comparison:
-    """Requests, errors (4xx/5xx) and bytes per bucket, and findings by severity, in
-    ``current``'s window against ``before``'s (usually the same length just before)."""
+def compare_periods(now_rows: pd.DataFrame, before_rows: pd.DataFrame, findings: pd.DataFrame, earlier: pd.DataFrame) -> Comparison:
+    """Requests, errors (4xx/5xx) and bytes per bucket, and findings by severity, of a
+    period against the one before it (usually the same length just before).
+
+    Args:
+        now_rows, before_rows: ``s3_access__requests_over_time`` rows of each period (any
+            interval: they are summed per bucket).
+        findings, earlier: each period's findings.
+    """
     from s3forensics.display import human_bytes, human_count, readable
 
-    def totals(inv: Investigation) -> pd.DataFrame:
-        rows = inv.run("s3_access__requests_over_time", interval="day")
+    def totals(rows: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             return pd.DataFrame(columns=["requests", "errors", "bytes_sent"], dtype="int64")
         rows = rows.assign(errors=rows["requests"].where(rows["http_status"] >= 400, 0))
         return rows.groupby("bucket")[["requests", "errors", "bytes_sent"]].sum()
 
-    now, then = totals(current), totals(before)
+    now, then = totals(now_rows), totals(before_rows)
     buckets = sorted(set(now.index) | set(then.index))
     now, then = now.reindex(buckets, fill_value=0), then.reindex(buckets, fill_value=0)
     table = pd.DataFrame(
