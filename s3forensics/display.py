@@ -226,9 +226,10 @@ def human_count(value: Any) -> str:
     return f"{int(number):,}" if number.is_integer() else f"{number:,.2f}"
 
 
-def readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` for people: times as ``YYYY-MM-DD HH:MM:SS``, columns named like
-    ``bytes`` in KiB/MiB/GiB, counts without ``.0``, missing values as ``-``, a fresh index.
+def readable(frame: pd.DataFrame, *, seconds: bool = True) -> pd.DataFrame:
+    """A copy of ``frame`` for people: times as ``YYYY-MM-DD HH:MM:SS`` (``HH:MM`` without
+    ``seconds``), columns named like ``bytes`` in KiB/MiB/GiB, counts without ``.0``,
+    missing values as ``-``, a fresh index.
 
     The result is text, for display only; keep ``frame`` for filtering and export.
     """
@@ -237,7 +238,7 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         series = out[column]
         name = str(column).lower()
         if pd.api.types.is_datetime64_any_dtype(series):
-            out[column] = [human_time(v) for v in series]
+            out[column] = [human_time(v, seconds=seconds) for v in series]
         elif "bytes" in name and pd.api.types.is_numeric_dtype(series):
             out[column] = [human_bytes(v) for v in series]
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):

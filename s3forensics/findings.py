@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from s3forensics.display import MISSING, human_bytes, human_count, human_time
+from s3forensics.display import human_time, readable
 from s3forensics.vocabulary import FINDING_COUNTS, FINDING_TIMES, SEVERITIES, severity_rank
 
 
@@ -97,22 +97,8 @@ def to_table(findings: pd.DataFrame) -> str:
     """Findings as aligned text, worst first, each value whole, ending with the total line."""
     if findings.empty:
         return "no findings\n"
-    rows = []
-    for row in sort_worst_first(findings).to_dict("records"):
-        cells = []
-        for _, column in TABLE_COLUMNS:
-            value = row.get(column)
-            if column in FINDING_TIMES:
-                cells.append(human_time(value, seconds=False))
-            elif column == "bytes":
-                cells.append(human_bytes(value))
-            elif column in FINDING_COUNTS:
-                cells.append(human_count(value))
-            elif value is None or (not isinstance(value, str) and pd.isna(value)):
-                cells.append(MISSING)
-            else:
-                cells.append(" ".join(str(value).split()))
-        rows.append(cells)
+    shown = readable(sort_worst_first(findings)[[column for _, column in TABLE_COLUMNS]], seconds=False)
+    rows = [[" ".join(str(value).split()) for value in row] for row in shown.itertuples(index=False, name=None)]
     headings = [heading for heading, _ in TABLE_COLUMNS]
     widths = [max(len(headings[i]), *(len(r[i]) for r in rows)) for i in range(len(headings) - 1)]
     numeric = {i for i, (_, column) in enumerate(TABLE_COLUMNS) if column in FINDING_COUNTS or column == "bytes"}
